@@ -1,0 +1,57 @@
+import type { VerifierReport } from '../pipeline/result.types.js';
+import { decide, DEFAULT_DECISION_POLICY, type DecisionPolicy } from './decide.js';
+
+const NOTATION = 'application/vnd.cncf.notary.signature';
+const COSIGN = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+
+function report(artifactType: string, isSuccess: boolean, message = isSuccess ? 'ok' : 'bad'): VerifierReport {
+  return {
+    subject: 'r/x@sha256:00',
+    isSuccess,
+    name: 'v',
+    verifierName: 'v',
+    type: 't',
+    verifierType: 't',
+    message,
+    artifactType,
+    nestedReports: [],
+  };
+}
+
+describe('decide', () => {
+  describe('no reports', () => {
+    it('fails closed with SIGNATURE_NOT_FOUND naming the image', () => {
+      const d = decide('alpine:3.11', [], DEFAULT_DECISION_POLICY);
+      expect(d.isSuccess).toBe(false);
+      expect(d.error?.code).toBe('SIGNATURE_NOT_FOUND');
+      expect(d.error?.message).toBe('image verification failed for alpine:3.11: signature not found');
+    });
+  });
+
+  describe('default rule all', () => {
+    it('passes when every report passes', () => {
+      expect(decide('i', [report(NOTATION, true), report(COSIGN, true)], DEFAULT_DECISION_POLICY).isSuccess).toBe(true);
+    });
+    it('fails when one report of a type fails, naming the verifier reason', () => {
+      const d = decide('i', [report(NOTATION, true), report(NOTATION, false, 'authenticity failed')], DEFAULT_DECISION_POLICY);
+      expect(d.isSuccess).toBe(false);
+      expect(d.error?.code).toBe('POLICY_NOT_SATISFIED');
+      expect(d.error?.message).toContain('authenticity failed');
+    });
+    it('reports a single failing signature as SIGNATURE_INVALID with its reason', () => {
+      const d = decide('i', [report(NOTATION, false, 'integrity failed')], DEFAULT_DECISION_POLICY);
+      expect(d.error?.code).toBe('SIGNATURE_INVALID');
+      expect(d.error?.message).toBe('image verification failed for i: v: integrity failed');
+    });
+  });
+
+  describe('rule any per artifact type', () => {
+    const policy: DecisionPolicy = { artifactRules: { [NOTATION]: 'any' }, defaultRule: 'all' };
+    it('passes when one of several notation signatures passes', () => {
+      expect(decide('i', [report(NOTATION, false), report(NOTATION, true)], policy).isSuccess).toBe(true);
+    });
+    it('still applies the default rule to other types', () => {
+      expect(decide('i', [report(NOTATION, true), report(COSIGN, false)], policy).isSuccess).toBe(false);
+    });
+  });
+});
