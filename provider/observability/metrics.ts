@@ -1,0 +1,163 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheObserver, EvictionReason } from '../cache/cache.types.js';
+
+/** How one Gatekeeper request ended: answered cleanly, answered with a systemError, rejected, or failed. */
+export type RequestOutcome = 'ok' | 'system_error' | 'client_error' | 'server_error';
+
+/** How one image ended: allowed, denied by a verdict, or not decided (fails closed, retried). */
+export type ImageOutcome = 'success' | 'failure' | 'inconclusive';
+
+export interface RequestLabels {
+  readonly provider: string;
+  readonly route: string;
+}
+
+/** What the registry client reports per HTTP exchange (its `onRequest` hook). Never URLs with tokens. */
+export interface RegistryRequestEvent {
+  readonly host: string;
+  readonly method: string;
+  /** HTTP status, or 'error' when no response arrived (network error, timeout). */
+  readonly status: number | 'error';
+  readonly durationMs?: number;
+}
+
+export interface SignetMetrics {
+  readonly registry: Registry;
+  /** Counts one finished request and observes its latency. */
+  observeRequest(labels: RequestLabels, outcome: RequestOutcome, durationSeconds: number): void;
+  /** Marks a request in flight; call the returned function exactly once when it ends. */
+  trackInFlight(labels: RequestLabels): () => void;
+  observeKeysPerRequest(labels: RequestLabels, keys: number): void;
+  /** One image's verification latency by outcome; `code` names the failure (bounded by the error catalog). */
+  observeImage(outcome: ImageOutcome, durationSeconds: number, code?: string): void;
+  recordRegistryRequest(event: RegistryRequestEvent): void;
+  cacheObserver(cacheName: string): CacheObserver;
+}
+
+export interface MetricsOptions {
+  /** Also export Node process metrics (RSS, event-loop lag, GC) from this registry. */
+  readonly processMetrics?: boolean;
+}
+
+// Admission answers must come back within Gatekeeper's 3 s provider timeout; buckets resolve that range.
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 5, 10];
+const KEYS_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000];
+
+/** All signet metrics on one registry (a fresh one unless given), so tests and servers never share state. */
+export function createMetrics(
+  registry: Registry = new Registry(),
+  options: MetricsOptions = {},
+): SignetMetrics {
+  const registers = [registry];
+  if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'signet_' });
+
+  const requests = new Counter({
+    name: 'signet_requests_total',
+    help: 'Gatekeeper provider requests by provider, route and outcome.',
+    labelNames: ['provider', 'route', 'outcome'] as const,
+    registers,
+  });
+  const requestDuration = new Histogram({
+    name: 'signet_request_duration_seconds',
+    help: 'Gatekeeper provider request latency by provider, route and outcome.',
+    labelNames: ['provider', 'route', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: 'signet_requests_in_flight',
+    help: 'Gatekeeper provider requests being processed.',
+    labelNames: ['provider', 'route'] as const,
+    registers,
+  });
+  const keysPerRequest = new Histogram({
+    name: 'signet_request_keys',
+    help: 'Keys (images) per Gatekeeper provider request.',
+    labelNames: ['provider', 'route'] as const,
+    buckets: KEYS_BUCKETS,
+    registers,
+  });
+  const imageDuration = new Histogram({
+    name: 'signet_image_verification_duration_seconds',
+    help: 'Per-image verification latency by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const imageFailures = new Counter({
+    name: 'signet_image_failures_total',
+    help: 'Images that were not allowed, by error code.',
+    labelNames: ['outcome', 'code'] as const,
+    registers,
+  });
+  const registryRequests = new Counter({
+    name: 'signet_registry_requests_total',
+    help: 'HTTP requests to OCI registries by host, method and status ("error" when no response arrived).',
+    labelNames: ['host', 'method', 'status'] as const,
+    registers,
+  });
+  const registryDuration = new Histogram({
+    name: 'signet_registry_request_duration_seconds',
+    help: 'OCI registry request latency by host and method.',
+    labelNames: ['host', 'method'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const cacheHits = new Counter({
+    name: 'signet_cache_hits_total',
+    help: 'Cache hits by cache name.',
+    labelNames: ['cache'] as const,
+    registers,
+  });
+  const cacheMisses = new Counter({
+    name: 'signet_cache_misses_total',
+    help: 'Cache misses by cache name.',
+    labelNames: ['cache'] as const,
+    registers,
+  });
+  const cacheEvictions = new Counter({
+    name: 'signet_cache_evictions_total',
+    help: 'Cache evictions by cache name and reason (capacity or expired).',
+    labelNames: ['cache', 'reason'] as const,
+    registers,
+  });
+
+  return {
+    registry,
+    observeRequest(labels, outcome, durationSeconds) {
+      const all = { provider: labels.provider, route: labels.route, outcome };
+      requests.inc(all);
+      requestDuration.observe(all, durationSeconds);
+    },
+    trackInFlight(labels) {
+      const bound = { provider: labels.provider, route: labels.route };
+      inFlight.inc(bound);
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        inFlight.dec(bound);
+      };
+    },
+    observeKeysPerRequest(labels, keys) {
+      keysPerRequest.observe({ provider: labels.provider, route: labels.route }, keys);
+    },
+    observeImage(outcome, durationSeconds, code) {
+      imageDuration.observe({ outcome }, durationSeconds);
+      if (outcome !== 'success') imageFailures.inc({ outcome, code: code ?? 'NONE' });
+    },
+    recordRegistryRequest(event) {
+      const method = event.method.toUpperCase();
+      registryRequests.inc({ host: event.host, method, status: String(event.status) });
+      if (event.durationMs !== undefined)
+        registryDuration.observe({ host: event.host, method }, event.durationMs / 1000);
+    },
+    cacheObserver(cacheName) {
+      return {
+        hit: () => cacheHits.inc({ cache: cacheName }),
+        miss: () => cacheMisses.inc({ cache: cacheName }),
+        evict: (reason: EvictionReason) => cacheEvictions.inc({ cache: cacheName, reason }),
+      };
+    },
+  };
+}

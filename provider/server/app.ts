@@ -1,0 +1,65 @@
+import express from 'express';
+import type { Express } from 'express';
+import type { Logger, SignetMetrics } from '../observability/index.js';
+import { newTraceId as defaultNewTraceId } from '../observability/index.js';
+import type { ImagePipeline } from '../pipeline/result.types.js';
+import { createErrorHandler, createNotFoundHandler } from './error-handler.js';
+import { DEFAULT_PROTOCOL_OPTIONS } from './protocol.js';
+import type { ProtocolOptions } from './protocol.js';
+import { createGatekeeperRouteMiddleware, createRequestContextMiddleware } from './request-context.js';
+import { createHealthRouter } from './routes/health.js';
+import { createMutateHandler } from './routes/mutate.js';
+import { createVerifyHandler } from './routes/verify.js';
+
+export interface AppDependencies {
+  readonly pipeline: ImagePipeline;
+  readonly logger: Logger;
+  readonly metrics: SignetMetrics;
+  /** True once a config snapshot is loaded; /readyz answers 503 until then. */
+  readonly isReady: () => boolean;
+  readonly protocol?: Partial<ProtocolOptions>;
+  readonly now?: () => Date;
+  readonly newTraceId?: () => string;
+}
+
+/** The provider's express app (no listener): Gatekeeper verify/mutate routes and health probes. */
+export function createApp(deps: AppDependencies): Express {
+  const protocol: ProtocolOptions = { ...DEFAULT_PROTOCOL_OPTIONS, ...deps.protocol };
+  const routeDeps = {
+    pipeline: deps.pipeline,
+    metrics: deps.metrics,
+    protocol,
+    now: deps.now ?? (() => new Date()),
+  };
+  // The size limit is enforced while streaming; any content type is parsed as JSON (Gatekeeper sends
+  // application/json) and compressed bodies are refused rather than inflated past the limit.
+  const jsonBody = express.json({
+    limit: protocol.maxBodyBytes,
+    type: () => true,
+    inflate: false,
+    strict: true,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(
+    createRequestContextMiddleware(deps.logger, deps.newTraceId ?? defaultNewTraceId, protocol.providerName),
+  );
+  app.use(createHealthRouter(deps.isReady));
+  app.post(
+    protocol.verifyPath,
+    createGatekeeperRouteMiddleware('verify', protocol.providerName, deps.metrics),
+    jsonBody,
+    createVerifyHandler(routeDeps),
+  );
+  app.post(
+    protocol.mutatePath,
+    createGatekeeperRouteMiddleware('mutate', protocol.providerName, deps.metrics),
+    jsonBody,
+    createMutateHandler(routeDeps),
+  );
+  app.use(createNotFoundHandler([protocol.verifyPath, protocol.mutatePath]));
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,74 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { toSignetError } from '../../errors.js';
+import type { SignetError } from '../../errors.js';
+import type { ImageOutcome } from '../../observability/index.js';
+import type { ImageResult } from '../../pipeline/result.types.js';
+import { parseProviderRequest } from '../protocol.js';
+import { isFinalAnswer, toVerifyResponse } from '../render.js';
+import { requestContext } from '../request-context.js';
+import { settleKeys } from './batch.js';
+import type { RouteDependencies } from './route.types.js';
+
+function toImageOutcome(result: ImageResult): ImageOutcome {
+  if (result.isSuccess) return 'success';
+  return isFinalAnswer(false, result.error) ? 'failure' : 'inconclusive';
+}
+
+/** POST verify: every distinct key verified once, in parallel, under the request deadline. */
+export function createVerifyHandler(deps: RouteDependencies): RequestHandler {
+  const { pipeline, metrics, protocol } = deps;
+  const labels = { provider: protocol.providerName, route: 'verify' };
+  const failed = (key: string, error: SignetError): ImageResult => ({
+    key,
+    isSuccess: false,
+    subject: undefined,
+    reports: [],
+    error,
+    verifiedAt: deps.now(),
+  });
+
+  return async (req: Request, res: Response) => {
+    const context = requestContext(req);
+    const providerRequest = parseProviderRequest(req.body, protocol);
+    const keys = providerRequest.request.keys;
+    metrics.observeKeysPerRequest(labels, keys.length);
+
+    const settlements = await settleKeys({
+      keys,
+      deadlineMs: protocol.deadlineMs,
+      res,
+      run: (key, signal) =>
+        pipeline
+          .verify(key, { signal, traceId: context.traceId })
+          .catch((error: unknown) => failed(key, toSignetError(error, 'server', key))),
+      onAbort: failed,
+    });
+
+    const results = new Map<string, ImageResult>();
+    for (const [key, { value: result, durationMs }] of settlements) {
+      results.set(key, result);
+      const outcome = toImageOutcome(result);
+      metrics.observeImage(outcome, durationMs / 1000, result.error?.code);
+      const fields = {
+        key,
+        outcome,
+        subject: result.subject,
+        code: result.error?.code,
+        durationMs: Math.round(durationMs),
+      };
+      if (outcome === 'success') context.log.debug(fields, 'image verified');
+      else
+        context.log.info(
+          { ...fields, stage: result.error?.stage, reason: result.error?.message },
+          'image not allowed',
+        );
+    }
+
+    const body = toVerifyResponse(providerRequest.apiVersion, keys, results, {
+      traceId: context.traceId,
+      now: deps.now(),
+    });
+    context.answeredWithSystemError = body.response.systemError !== undefined;
+    res.status(200).json(body);
+  };
+}
