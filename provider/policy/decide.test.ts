@@ -46,7 +46,7 @@ describe('decide', () => {
   });
 
   describe('rule any per artifact type', () => {
-    const policy: DecisionPolicy = { artifactRules: { [NOTATION]: 'any' }, defaultRule: 'all' };
+    const policy: DecisionPolicy = { artifactVerificationPolicies: { [NOTATION]: 'any' }, defaultRule: 'all' };
     it('passes when one of several notation signatures passes', () => {
       expect(decide('i', [report(NOTATION, false), report(NOTATION, true)], policy).isSuccess).toBe(true);
     });

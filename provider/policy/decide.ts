@@ -6,11 +6,11 @@ export type ArtifactRule = 'any' | 'all';
 
 export interface DecisionPolicy {
   /** Rules by artifact type (Ratify `artifactVerificationPolicies`); `default` applies to other types. */
-  readonly artifactRules: Readonly<Record<string, ArtifactRule>>;
+  readonly artifactVerificationPolicies: Readonly<Record<string, ArtifactRule>>;
   readonly defaultRule: ArtifactRule;
 }
 
-export const DEFAULT_DECISION_POLICY: DecisionPolicy = { artifactRules: {}, defaultRule: 'all' };
+export const DEFAULT_DECISION_POLICY: DecisionPolicy = { artifactVerificationPolicies: {}, defaultRule: 'all' };
 
 export interface Decision {
   readonly isSuccess: boolean;
@@ -33,7 +33,7 @@ export function decide(image: string, reports: readonly VerifierReport[], policy
     byType.set(report.artifactType, group);
   }
   for (const [artifactType, group] of byType) {
-    const rule = policy.artifactRules[artifactType] ?? policy.defaultRule;
+    const rule = policy.artifactVerificationPolicies[artifactType] ?? policy.defaultRule;
     const passed = rule === 'any' ? group.some((r) => r.isSuccess) : group.every((r) => r.isSuccess);
     if (!passed) return { isSuccess: false, error: failureFor(image, artifactType, rule, group) };
   }

@@ -1,0 +1,200 @@
+/**
+ * Benchmark: a bounded load generator that posts Gatekeeper ProviderRequests to a running signet
+ * provider backed by a real local registry (olareg), optionally behind a fault proxy that adds latency.
+ * Reports throughput, latency percentiles and the provider's peak RSS as JSON and a table.
+ *
+ *   npm run bench -- --keys 10 --unique 20 --concurrency 8 --requests 400 --latency-ms 5
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { startFaultProxy, type FaultProxy } from '../test/helpers/fault-proxy.js';
+import { pushImage } from '../test/helpers/images.js';
+import { startRegistry } from '../test/helpers/registry.js';
+import { startProvider, type StartedProvider } from '../test/helpers/process.js';
+
+interface Scenario {
+  readonly keysPerRequest: number;
+  readonly uniqueImages: number;
+  readonly concurrency: number;
+  readonly maxRequests: number;
+  readonly maxSeconds: number;
+  readonly registryLatencyMs: number;
+}
+
+interface PhaseResult {
+  readonly phase: 'cold' | 'warm';
+  readonly requests: number;
+  readonly keys: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly requestsPerSecond: number;
+  readonly keysPerSecond: number;
+  readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number };
+}
+
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '10' },
+    unique: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '8' },
+    requests: { type: 'string', default: '300' },
+    seconds: { type: 'string', default: '30' },
+    'latency-ms': { type: 'string', default: '0' },
+    out: { type: 'string', default: 'bench/results' },
+  },
+});
+
+const scenario: Scenario = {
+  keysPerRequest: positive(values.keys, 'keys'),
+  uniqueImages: positive(values.unique, 'unique'),
+  concurrency: positive(values.concurrency, 'concurrency'),
+  maxRequests: positive(values.requests, 'requests'),
+  maxSeconds: positive(values.seconds, 'seconds'),
+  registryLatencyMs: Number(values['latency-ms']),
+};
+
+function positive(text: string | undefined, name: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${text}`);
+  return n;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Math.round((sorted[Math.max(0, index)] ?? 0) * 10) / 10;
+}
+
+/** Peak resident set size of a process in MiB, from /proc (VmHWM is the kernel's high-water mark). */
+async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match?.[1] === undefined ? 0 : Math.round(Number(match[1]) / 1024);
+}
+
+async function runPhase(phase: 'cold' | 'warm', url: string, images: readonly string[]): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  let sent = 0;
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + scenario.maxSeconds * 1000;
+  let cursor = 0;
+  const worker = async (): Promise<void> => {
+    while (sent < scenario.maxRequests && performance.now() < deadline) {
+      sent += 1;
+      const keys = Array.from({ length: scenario.keysPerRequest }, () => images[cursor++ % images.length] ?? '');
+      const body = JSON.stringify({
+        apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
+        kind: 'ProviderRequest',
+        request: { keys },
+      });
+      const t0 = performance.now();
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        const parsed = (await response.json()) as { response?: { items?: unknown[]; systemError?: string } };
+        if (!response.ok || parsed.response?.items?.length !== keys.length || parsed.response.systemError) {
+          errors += 1;
+        }
+      } catch {
+        errors += 1;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: scenario.concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    phase,
+    requests: latencies.length,
+    keys: latencies.length * scenario.keysPerRequest,
+    errors,
+    seconds: Math.round(seconds * 100) / 100,
+    requestsPerSecond: Math.round((latencies.length / seconds) * 10) / 10,
+    keysPerSecond: Math.round(((latencies.length * scenario.keysPerRequest) / seconds) * 10) / 10,
+    latencyMs: {
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      max: percentile(sorted, 100),
+    },
+  };
+}
+
+function table(results: readonly PhaseResult[], peakRss: number): string {
+  const header = '| phase | requests | keys | errors | req/s | keys/s | p50 ms | p95 ms | p99 ms | max ms |';
+  const rows = results.map(
+    (r) =>
+      `| ${r.phase} | ${r.requests} | ${r.keys} | ${r.errors} | ${r.requestsPerSecond} | ${r.keysPerSecond} | ` +
+      `${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.latencyMs.max} |`,
+  );
+  return [header, '|---|---|---|---|---|---|---|---|---|---|', ...rows, '', `provider peak RSS: ${peakRss} MiB`].join('\n');
+}
+
+async function main(): Promise<void> {
+  const workDir = await mkdtemp(join(tmpdir(), 'signet-bench-'));
+  const registry = await startRegistry({ auth: 'none' });
+  let proxy: FaultProxy | undefined;
+  let provider: StartedProvider | undefined;
+  try {
+    const images: string[] = [];
+    for (let i = 0; i < scenario.uniqueImages; i += 1) {
+      images.push((await pushImage(registry, `bench/app${i}`, 'v1')).reference);
+    }
+    let registryHost = registry.host;
+    if (scenario.registryLatencyMs > 0) {
+      proxy = await startFaultProxy(registry.url, { $case: 'delay', ms: scenario.registryLatencyMs });
+      registryHost = new URL(proxy.url).host;
+    }
+    const keys = images.map((ref) => ref.replace(registry.host, registryHost));
+    const configPath = join(workDir, 'config.yaml');
+    await writeFile(configPath, benchConfig(registryHost));
+    provider = await startProvider(['--insecure-http', '--config', configPath, '--log-level', 'warn']);
+    const url = `${provider.url}/ratify/gatekeeper/v1/verify`;
+    const cold = await runPhase('cold', url, keys);
+    const warm = await runPhase('warm', url, keys);
+    const pid = provider.process.pid;
+    const peakRss = pid === undefined ? 0 : await peakRssMiB(pid);
+    const report = { date: new Date().toISOString(), node: process.version, scenario, results: [cold, warm], peakRssMiB: peakRss };
+    await mkdir(values.out ?? 'bench/results', { recursive: true });
+    const stamp = report.date.replace(/[:.]/g, '-');
+    const out = join(values.out ?? 'bench/results', `bench-${stamp}`);
+    await writeFile(`${out}.json`, JSON.stringify(report, null, 2));
+    const text = table(report.results, peakRss);
+    await writeFile(`${out}.md`, `${JSON.stringify(scenario)}\n\n${text}\n`);
+    console.log(JSON.stringify(scenario));
+    console.log(text);
+    console.log(`results: ${out}.json`);
+  } finally {
+    await provider?.stop();
+    await proxy?.stop();
+    await registry.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** A config for the local registry: plain HTTP is allowed only for that host. */
+function benchConfig(registryHost: string): string {
+  return `apiVersion: config.ratify.deislabs.io/v1beta1
+kind: Store
+metadata:
+  name: store-oras
+spec:
+  name: oras
+  parameters:
+    insecureRegistries: ["${registryHost}"]
+`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

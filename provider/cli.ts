@@ -1,0 +1,377 @@
+#!/usr/bin/env node
+/**
+ * The only composition root: command-line arguments → configuration snapshot → server or command.
+ * Only this file and the express error middleware turn errors into exits or responses.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createResultCache, createTtlCache } from './cache/index.js';
+import {
+  createConfigStore,
+  createSnapshot,
+  describeConfigFile,
+  loadConfigFile,
+  loadDefaultConfig,
+  watchConfigFile,
+  type ConfigSnapshot,
+  type ConfigStore,
+  type NamespaceView,
+  type StoreConfig,
+} from './config/index.js';
+import { SignetError, toSignetError } from './errors.js';
+import { createLogger, createMetrics, newTraceId, type Logger, type SignetMetrics } from './observability/index.js';
+import { createImagePipeline, type ImagePipeline, type ImageResult } from './pipeline/index.js';
+import {
+  chainCredentialProviders,
+  createDockerConfigCredentialProvider,
+  createRegistryClient,
+  createStaticCredentialProvider,
+  type Credential,
+  type CredentialProvider,
+  type Descriptor,
+  type RegistryClient,
+} from './registry/index.js';
+import { DEFAULT_PROTOCOL_OPTIONS, startServer, toRatifyResult } from './server/index.js';
+import { createArtifactVerifiers, type ArtifactVerifier } from './verifiers/index.js';
+import { VERIFIER_FACTORIES } from './verifiers/factories.js';
+
+const VERSION = '0.1.0';
+
+interface RuntimeOptions {
+  readonly logger: Logger;
+  readonly metrics: SignetMetrics | undefined;
+  readonly verdictTtlSeconds: number;
+  readonly failureTtlSeconds: number;
+  readonly maxSignatures: number;
+}
+
+function integer(min: number, max: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
+/** Where Ratify's `dockerConfig` auth provider reads from when no path is configured. */
+function defaultDockerConfigPath(): string {
+  return join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
+}
+
+/**
+ * Credentials for one snapshot: a Store's static credentials (signet extension) first, then its
+ * docker config. The default docker config path may be absent; an explicitly configured one may not.
+ */
+function credentialsFor(stores: readonly StoreConfig[]): CredentialProvider {
+  const providers: CredentialProvider[] = [];
+  for (const store of stores) {
+    const fixed = new Map<string, Credential>(
+      Object.entries(store.signet.credentials).map(([host, c]) => [
+        host,
+        { $case: 'basic', username: c.username, password: c.password.reveal() },
+      ]),
+    );
+    providers.push(createStaticCredentialProvider(fixed));
+    if (store.authProvider.name === 'dockerConfig') {
+      const explicit = store.authProvider.configPath;
+      const loading = createDockerConfigCredentialProvider(explicit ?? defaultDockerConfigPath()).catch(
+        (error: unknown): CredentialProvider => {
+          if (explicit !== undefined) throw error;
+          return () => Promise.resolve(undefined);
+        },
+      );
+      providers.push(async (registry) => (await loading)(registry));
+    }
+  }
+  return chainCredentialProviders(providers);
+}
+
+/**
+ * Registries on the loopback interface are spoken to over plain HTTP, as the Docker daemon does by
+ * default: the traffic never leaves the host, and local test registries rarely have certificates.
+ */
+function isLoopbackRegistry(registry: string): boolean {
+  const host = registry.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Memoizes a value per snapshot generation: built on first use, replaced when the generation changes. */
+function perGeneration<T>(build: (snapshot: ConfigSnapshot) => T, dispose?: (value: T) => void) {
+  let current: { generation: number; value: T } | undefined;
+  return (snapshot: ConfigSnapshot): T => {
+    if (current?.generation === snapshot.generation) return current.value;
+    const previous = current?.value;
+    current = { generation: snapshot.generation, value: build(snapshot) };
+    // In-flight verifications may still hold the previous value: dispose of it later, not now.
+    if (previous !== undefined && dispose !== undefined) setTimeout(() => dispose(previous), 60_000).unref();
+    return current.value;
+  };
+}
+
+function createRuntime(store: ConfigStore, options: RuntimeOptions): { pipeline: ImagePipeline; close(): void } {
+  const { metrics } = options;
+  const clients: RegistryClient[] = [];
+  const registryFor = perGeneration(
+    (snapshot) => {
+      const useHttpEverywhere = snapshot.stores.some((s) => s.useHttp);
+      const insecure = new Set(snapshot.stores.flatMap((s) => s.signet.insecureRegistries));
+      const client = createRegistryClient({
+        credentials: credentialsFor(snapshot.stores),
+        isInsecure: (registry) => useHttpEverywhere || insecure.has(registry) || isLoopbackRegistry(registry),
+        userAgent: `signet/${VERSION}`,
+        ...(metrics === undefined ? {} : { onRequest: (event) => metrics.recordRegistryRequest(event) }),
+      });
+      clients.push(client);
+      return client;
+    },
+    (client) => {
+      client.close();
+      clients.splice(clients.indexOf(client), 1);
+    },
+  );
+  const verifiersByView = perGeneration(() => new Map<string, ArtifactVerifier[]>());
+  const verifiersFor = (snapshot: ConfigSnapshot, view: NamespaceView): ArtifactVerifier[] => {
+    const memo = verifiersByView(snapshot);
+    const key = view.verifiers.map((v) => `${v.resource.namespace ?? ''}/${v.resource.name}`).join(',');
+    let verifiers = memo.get(key);
+    if (verifiers === undefined) {
+      verifiers = createArtifactVerifiers(view.verifiers, VERIFIER_FACTORIES);
+      memo.set(key, verifiers);
+    }
+    return verifiers;
+  };
+  const pipeline = createImagePipeline({
+    registryFor,
+    config: () => store.current(),
+    verifiersFor,
+    verdicts: createResultCache<ImageResult>({
+      maxEntries: 10_000,
+      maxBytes: 64 * 1024 * 1024,
+      sizeOf: (result) => JSON.stringify(result.reports).length + 512,
+      ttlSuccessMs: options.verdictTtlSeconds * 1000,
+      ttlFailureMs: options.failureTtlSeconds * 1000,
+      classify: (result) =>
+        result.isSuccess ? 'success' : result.error?.kind === 'verdict' ? 'failure' : 'inconclusive',
+      ...(metrics === undefined ? {} : { observer: metrics.cacheObserver('verdicts') }),
+    }),
+    resolutions: createTtlCache<Descriptor>({
+      ttlMs: 30_000,
+      maxEntries: 10_000,
+      ...(metrics === undefined ? {} : { observer: metrics.cacheObserver('resolutions') }),
+    }),
+    maxSignaturesPerImage: options.maxSignatures,
+    onImage: (result, seconds) => {
+      const outcome = result.isSuccess ? 'success' : result.error?.kind === 'verdict' ? 'failure' : 'inconclusive';
+      metrics?.observeImage(outcome, seconds, result.error?.code);
+    },
+  });
+  return { pipeline, close: () => clients.forEach((client) => client.close()) };
+}
+
+async function loadOnce(configPath: string | undefined): Promise<ConfigSnapshot> {
+  if (configPath === undefined) return loadDefaultConfig();
+  const resources = await loadConfigFile(configPath);
+  return createSnapshot(resources, { generation: 1, source: describeConfigFile(configPath) });
+}
+
+interface ServeOptions {
+  config?: string;
+  port: number;
+  host?: string;
+  metricsPort: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  clientCa?: string;
+  insecureHttp: boolean;
+  providerName: string;
+  verifyPath: string;
+  mutatePath: string;
+  deadlineMs: number;
+  maxKeys: number;
+  verdictTtl: number;
+  failureTtl: number;
+  maxSignatures: number;
+  logLevel: string;
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const logger = createLogger({ level: options.logLevel as 'info', base: { provider: options.providerName } });
+  const metrics = createMetrics();
+  const store = createConfigStore();
+  let stopWatching: (() => void) | undefined;
+  if (options.config === undefined) {
+    store.publish(await loadDefaultConfig());
+  } else {
+    const watcher = await watchConfigFile(
+      options.config,
+      (snapshot) => {
+        store.publish(snapshot);
+        logger.info({ generation: snapshot.generation, source: snapshot.sourceDescription }, 'configuration loaded');
+      },
+      (error) => {
+        store.recordError(error);
+        logger.error({ code: error.code, reason: error.message }, 'configuration rejected; keeping the last good one');
+      },
+    );
+    stopWatching = () => watcher.close();
+  }
+  const runtime = createRuntime(store, {
+    logger,
+    metrics,
+    verdictTtlSeconds: options.verdictTtl,
+    failureTtlSeconds: options.failureTtl,
+    maxSignatures: options.maxSignatures,
+  });
+  if (!options.insecureHttp && (options.tlsCert === undefined || options.tlsKey === undefined || options.clientCa === undefined)) {
+    throw new SignetError('CONFIG_INVALID', {
+      stage: 'server',
+      reason: 'HTTPS with mTLS needs --tls-cert, --tls-key and --client-ca (or --insecure-http for local experiments)',
+    });
+  }
+  const server = await startServer({
+    pipeline: runtime.pipeline,
+    logger,
+    metrics,
+    isReady: () => store.isLoaded(),
+    protocol: {
+      providerName: options.providerName,
+      verifyPath: options.verifyPath,
+      mutatePath: options.mutatePath,
+      deadlineMs: options.deadlineMs,
+      maxKeys: options.maxKeys,
+    },
+    ...(options.host === undefined ? {} : { host: options.host }),
+    port: options.port,
+    metricsPort: options.metricsPort,
+    ...(options.insecureHttp
+      ? { insecureHttp: true }
+      : { tls: { certFile: options.tlsCert ?? '', keyFile: options.tlsKey ?? '', clientCaFile: options.clientCa ?? '' } }),
+  });
+  logger.info({ url: server.url, metricsUrl: server.metricsUrl, mtls: !options.insecureHttp }, 'signet serving');
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    stopWatching?.();
+    server
+      .close()
+      .then(() => runtime.close())
+      .then(() => logger.flush())
+      .catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'))
+      .finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function describeResult(result: ImageResult): string {
+  const lines = [
+    `image:    ${result.key}`,
+    `subject:  ${result.subject ?? '(unresolved)'}`,
+    `verdict:  ${result.isSuccess ? 'ALLOWED' : 'DENIED'}`,
+  ];
+  if (result.error !== undefined) lines.push(`reason:   ${result.error.describe()}`, `fix:      ${result.error.remediation}`);
+  for (const report of result.reports) {
+    lines.push(`  - ${report.isSuccess ? 'pass' : 'FAIL'} ${report.verifierName} ${report.subject}: ${report.message}`);
+  }
+  return lines.join('\n');
+}
+
+async function verifyCommand(images: string[], options: { config?: string; output: string; deadlineMs: number }): Promise<void> {
+  const store = createConfigStore();
+  store.publish(await loadOnce(options.config));
+  const logger = createLogger({ level: 'silent' });
+  const runtime = createRuntime(store, { logger, metrics: undefined, verdictTtlSeconds: 0, failureTtlSeconds: 0, maxSignatures: 32 });
+  try {
+    const results = await Promise.all(
+      images.map((image) => {
+        const traceId = newTraceId();
+        return runtime.pipeline
+          .verify(image, { signal: AbortSignal.timeout(options.deadlineMs), traceId })
+          .then((result) => ({ result, traceId }));
+      }),
+    );
+    if (options.output === 'json') {
+      const now = new Date();
+      const rendered = results.map(({ result, traceId }) => ({ key: result.key, value: toRatifyResult(result, { traceId, now }) }));
+      process.stdout.write(`${JSON.stringify(rendered, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${results.map(({ result }) => describeResult(result)).join('\n\n')}\n`);
+    }
+    if (results.some(({ result }) => !result.isSuccess)) process.exitCode = 1;
+  } finally {
+    runtime.close();
+  }
+}
+
+async function validateCommand(files: string[]): Promise<void> {
+  let failed = false;
+  for (const file of files) {
+    try {
+      createSnapshot(await loadConfigFile(file), { generation: 1, source: describeConfigFile(file) });
+      process.stdout.write(`${file}: valid\n`);
+    } catch (error) {
+      failed = true;
+      process.stdout.write(`${file}: ${toSignetError(error, 'config').message}\n`);
+    }
+  }
+  if (failed) process.exitCode = 1;
+}
+
+function buildProgram(): Command {
+  const program = new Command('signet')
+    .description('Gatekeeper external-data provider that verifies container image signatures (drop-in for Ratify)')
+    .version(VERSION);
+
+  program
+    .command('serve')
+    .description('serve the Gatekeeper external-data provider (HTTPS with mTLS by default)')
+    .option('--config <file>', 'Ratify config.ratify.deislabs.io/v1beta1 resources (multi-document YAML), reloaded on change; default: embedded')
+    .option('--host <address>', 'listen address (default: all interfaces)')
+    .addOption(new Option('--port <port>', 'provider port').argParser(integer(0, 65535)).default(6001))
+    .addOption(new Option('--metrics-port <port>', 'plain-HTTP port for /metrics, /healthz, /readyz').argParser(integer(0, 65535)).default(8888))
+    .option('--tls-cert <file>', 'server certificate (PEM), reloaded on change')
+    .option('--tls-key <file>', 'server private key (PEM), reloaded on change')
+    .option('--client-ca <file>', 'CA bundle that client certificates must chain to (mTLS)')
+    .option('--insecure-http', 'serve plain HTTP without TLS (local experiments only)', false)
+    .option('--provider-name <name>', 'the Gatekeeper Provider name, for logs and metrics', DEFAULT_PROTOCOL_OPTIONS.providerName)
+    .option('--verify-path <path>', 'verify endpoint path', DEFAULT_PROTOCOL_OPTIONS.verifyPath)
+    .option('--mutate-path <path>', 'mutate endpoint path', DEFAULT_PROTOCOL_OPTIONS.mutatePath)
+    .addOption(new Option('--deadline-ms <ms>', 'per-request deadline; keep below the Provider timeout').argParser(integer(100, 60_000)).default(DEFAULT_PROTOCOL_OPTIONS.deadlineMs))
+    .addOption(new Option('--max-keys <n>', 'keys per request').argParser(integer(1, 100_000)).default(DEFAULT_PROTOCOL_OPTIONS.maxKeys))
+    .addOption(new Option('--verdict-ttl <seconds>', 'how long a successful verdict is cached').argParser(integer(0, 86_400)).default(300))
+    .addOption(new Option('--failure-ttl <seconds>', 'how long a failed verdict is cached').argParser(integer(0, 86_400)).default(60))
+    .addOption(new Option('--max-signatures <n>', 'signature artifacts judged per image').argParser(integer(1, 1000)).default(32))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'))
+    .action((options: ServeOptions) => serve(options));
+
+  program
+    .command('verify')
+    .description('verify images with the same pipeline the provider uses; exit 1 when any is denied')
+    .argument('<images...>', 'image references (optionally [namespace]image)')
+    .option('--config <file>', 'Ratify resources (default: embedded)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--deadline-ms <ms>', 'deadline per image').argParser(integer(100, 600_000)).default(30_000))
+    .action((images: string[], options: { config?: string; output: string; deadlineMs: number }) => verifyCommand(images, options));
+
+  const config = program.command('config').description('configuration tools');
+  config
+    .command('validate')
+    .description('validate Ratify resource files offline with the messages the provider logs')
+    .argument('<files...>', 'YAML files')
+    .action((files: string[]) => validateCommand(files));
+
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    const failure = toSignetError(error, 'config');
+    process.stderr.write(`signet: ${failure.describe()}\n  ${failure.remediation}\n`);
+    process.exit(failure.kind === 'config' ? 2 : 1);
+  });

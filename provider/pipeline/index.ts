@@ -1,0 +1,3 @@
+export { createImagePipeline } from './verify-image.js';
+export type { PipelineDeps } from './verify-image.js';
+export type { ImagePipeline, ImageResult, VerifierReport, VerifyContext } from './result.types.js';

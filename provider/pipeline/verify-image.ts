@@ -1,0 +1,195 @@
+import { verdictCacheKey, type ResultCache, type TtlCache } from '../cache/index.js';
+import { toNamespaceView, type ConfigSnapshot, type NamespaceView } from '../config/index.js';
+import { discoverSignatures } from '../discover/index.js';
+import { SignetError, toSignetError, type Stage } from '../errors.js';
+import { decide } from '../policy/index.js';
+import { parseImageKey, type ImageKey, type ImageReference } from '../reference/index.js';
+import { ARTIFACT_TYPES, type Descriptor, type RegistryClient } from '../registry/index.js';
+import { judges, type ArtifactVerifier } from '../verifiers/index.js';
+import type { ImagePipeline, ImageResult, VerifierReport, VerifyContext } from './result.types.js';
+
+export interface PipelineDeps {
+  /** The registry client for a snapshot's store settings (callers memoize per snapshot generation). */
+  readonly registryFor: (snapshot: ConfigSnapshot) => RegistryClient;
+  /** The snapshot in force; read once per image. */
+  readonly config: () => ConfigSnapshot;
+  /** The verifiers for one namespace view of a snapshot (callers memoize per snapshot generation). */
+  readonly verifiersFor: (snapshot: ConfigSnapshot, view: NamespaceView) => readonly ArtifactVerifier[];
+  /** Verdicts keyed by subject digest + config generation (never by tag). */
+  readonly verdicts: ResultCache<ImageResult>;
+  /** Tag → descriptor resolutions, kept briefly. */
+  readonly resolutions: TtlCache<Descriptor>;
+  /** Signature artifacts judged per image at most; more is LIMIT_EXCEEDED. */
+  readonly maxSignaturesPerImage: number;
+  readonly onImage?: (result: ImageResult, durationSeconds: number) => void;
+  readonly now?: () => Date;
+}
+
+/** Every artifact type signet knows how to look for, used when a verifier accepts `*`. */
+const KNOWN_ARTIFACT_TYPES: readonly string[] = Object.values(ARTIFACT_TYPES);
+
+/**
+ * resolve → discover → verify → decide for one image, under the caller's AbortSignal. Verdicts are
+ * cached by subject digest and configuration generation; inconclusive failures never are.
+ */
+export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
+  const now = deps.now ?? (() => new Date());
+
+  async function resolveDescriptor(
+    registry: RegistryClient,
+    reference: ImageReference,
+    signal: AbortSignal,
+  ): Promise<Descriptor> {
+    const cacheKey = reference.normalized;
+    const cached = deps.resolutions.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const descriptor = await registry.resolveDigest(reference, { signal, stage: 'resolve' });
+    if (reference.digest !== undefined && descriptor.digest !== reference.digest) {
+      throw new SignetError('DIGEST_MISMATCH', {
+        stage: 'resolve',
+        reason: `registry ${reference.registry} answered digest ${descriptor.digest} for ${reference.normalized}`,
+        details: { host: reference.registry },
+      });
+    }
+    deps.resolutions.set(cacheKey, descriptor);
+    return descriptor;
+  }
+
+  async function verifySubject(
+    imageKey: ImageKey,
+    subject: ImageReference,
+    subjectDescriptor: Descriptor,
+    snapshot: ConfigSnapshot,
+    signal: AbortSignal,
+  ): Promise<ImageResult> {
+    const registry = deps.registryFor(snapshot);
+    const image = imageKey.reference.original;
+    const view = toNamespaceView(snapshot, imageKey.namespace);
+    const verifiers = deps.verifiersFor(snapshot, view);
+    const wanted = new Set(verifiers.flatMap((v) => (v.artifactTypes.includes('*') ? KNOWN_ARTIFACT_TYPES : v.artifactTypes)));
+    const discovery = await discoverSignatures(registry, subject, {
+      signal,
+      artifactTypes: [...wanted],
+      cosignTag: wanted.has(ARTIFACT_TYPES.cosignSignature) || view.stores.some((store) => store.cosignEnabled),
+    });
+    const artifacts = discovery.artifacts.filter((artifact) => verifiers.some((v) => judges(v, artifact.artifactType)));
+    if (artifacts.length > deps.maxSignaturesPerImage) {
+      throw new SignetError('LIMIT_EXCEEDED', {
+        stage: 'discover',
+        image,
+        reason: `${artifacts.length} signatures found, more than the limit of ${deps.maxSignaturesPerImage} per image`,
+        details: { limit: 'maxSignaturesPerImage', value: deps.maxSignaturesPerImage },
+      });
+    }
+    const verifiedAt = now();
+    const jobs = artifacts.flatMap((artifact) =>
+      verifiers
+        .filter((verifier) => judges(verifier, artifact.artifactType))
+        .map((verifier) =>
+          verifier.verify({
+            subject,
+            subjectDescriptor,
+            artifact,
+            fetchBlob: (descriptor, limit) =>
+              registry.getBlob(subject, descriptor, { signal, stage: 'verify', ...(limit === undefined ? {} : { limit }) }),
+            signal,
+            now: verifiedAt,
+          }),
+        ),
+    );
+    // A verifier throws only for inconclusive failures; one of them makes the whole image inconclusive.
+    const reports: VerifierReport[] = await Promise.all(jobs);
+    if (view.policy.type !== 'config-policy') {
+      throw new SignetError('CONFIG_INVALID', {
+        stage: 'decide',
+        image,
+        reason: `policy type ${view.policy.type} is not supported; use config-policy`,
+      });
+    }
+    const decision = decide(image, reports, view.policy);
+    return {
+      key: imageKey.key,
+      isSuccess: decision.isSuccess,
+      subject: subject.normalized,
+      reports,
+      error: decision.error,
+      verifiedAt,
+    };
+  }
+
+  async function verifyKey(key: string, context: VerifyContext): Promise<ImageResult> {
+    let stage: Stage = 'reference';
+    let image = key;
+    let subject: string | undefined;
+    try {
+      const imageKey = parseImageKey(key);
+      image = imageKey.reference.original;
+      const snapshot = deps.config();
+      stage = 'resolve';
+      const descriptor = await resolveDescriptor(deps.registryFor(snapshot), imageKey.reference, context.signal);
+      const pinned = pinToDigest(imageKey.reference, descriptor.digest);
+      subject = pinned.normalized;
+      stage = 'discover';
+      const cacheKey = verdictCacheKey({
+        subjectDigest: descriptor.digest,
+        configGeneration: snapshot.generation,
+        namespace: imageKey.namespace,
+        registry: pinned.registry,
+        repository: pinned.repository,
+      });
+      const result = await deps.verdicts.getOrLoad(
+        cacheKey,
+        (signal) => verifySubject(imageKey, pinned, descriptor, snapshot, signal),
+        context.signal,
+      );
+      // A cached verdict may have been reached through another key (tag vs digest) for the same subject.
+      return result.key === key ? result : withImage(result, key, image);
+    } catch (error) {
+      const failure = toSignetError(
+        context.signal.aborted && !(error instanceof SignetError && error.code !== 'INTERNAL')
+          ? new SignetError('TIMEOUT', { stage, reason: `verification did not finish before the deadline (${stage})` })
+          : error,
+        stage,
+        image,
+      );
+      return { key, isSuccess: false, subject, reports: [], error: failure, verifiedAt: now() };
+    }
+  }
+
+  return {
+    async verify(key, context) {
+      const started = process.hrtime.bigint();
+      const result = await verifyKey(key, context);
+      deps.onImage?.(result, Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
+    },
+
+    async resolveDigest(key, context) {
+      const imageKey = parseImageKey(key);
+      const registry = deps.registryFor(deps.config());
+      const descriptor = await resolveDescriptor(registry, imageKey.reference, context.signal);
+      return pinToDigest(imageKey.reference, descriptor.digest).normalized;
+    },
+  };
+}
+
+function pinToDigest(reference: ImageReference, digest: string): ImageReference {
+  const repository = `${reference.registry}/${reference.repository}`;
+  return { ...reference, tag: undefined, digest, normalized: `${repository}@${digest}` };
+}
+
+/** The same verdict for another key naming the same subject; its error names that key's image. */
+function withImage(result: ImageResult, key: string, image: string): ImageResult {
+  const error = result.error === undefined ? undefined : renameImage(result.error, image);
+  return { ...result, key, error };
+}
+
+function renameImage(error: SignetError, image: string): SignetError {
+  return new SignetError(error.code, {
+    stage: error.stage,
+    image,
+    reason: error.reason,
+    remediation: error.remediation,
+    details: error.details,
+  });
+}

@@ -1,0 +1,3 @@
+export { createArtifactVerifiers, judges } from './create-verifiers.js';
+export type { VerifierFactory } from './create-verifiers.js';
+export type { ArtifactVerifier, ArtifactVerifyInput } from './verifier.types.js';

@@ -1,0 +1,88 @@
+// Process helpers shared by integration tests, the demo and the benchmark: free loopback ports,
+// readiness polling and the signet provider started as its own process (as it runs in production).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers 2xx, or fails after `timeoutMs` naming the URL and the last error. */
+export async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms: ${last}`);
+}
+
+export interface StartedProvider {
+  readonly process: ChildProcess;
+  /** Base URL of the verify/mutate listener, e.g. `https://127.0.0.1:PORT`. */
+  readonly url: string;
+  readonly metricsUrl: string;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `signet serve` from source as a child process with the given extra arguments and waits for
+ * readiness. Ports are chosen here; pass `--insecure-http` or TLS flags in `args`.
+ */
+export async function startProvider(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<StartedProvider> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'provider/cli.ts', 'serve', '--port', String(port), '--metrics-port', String(metricsPort), ...args],
+    { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const scheme = args.includes('--insecure-http') ? 'http' : 'https';
+  try {
+    await Promise.race([
+      waitForHttp(`http://127.0.0.1:${metricsPort}/readyz`, 30_000),
+      exited.then(() => {
+        throw new Error(`signet serve exited before it was ready:\n${output}`);
+      }),
+    ]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    process: child,
+    url: `${scheme}://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
