@@ -201,7 +201,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const logger = createLogger({ level: options.logLevel as 'info', base: { provider: options.providerName } });
   const metrics = createMetrics();
   const store = createConfigStore();
-  let stopWatching: (() => void) | undefined;
+  let stopWatching: (() => Promise<void>) | undefined;
   if (options.config === undefined) {
     store.publish(await loadDefaultConfig());
   } else {
@@ -256,9 +256,7 @@ async function serve(options: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    stopWatching?.();
-    server
-      .close()
+    Promise.all([stopWatching?.(), server.close()])
       .then(() => runtime.close())
       .then(() => logger.flush())
       .catch((error: unknown) => logger.error({ err: error }, 'shutdown failed'))

@@ -1,7 +1,6 @@
 // The provider server over real sockets on 127.0.0.1: mutual TLS with openssl-made certificates, the
 // Gatekeeper protocol, deadlines, certificate reload, readiness, metrics and graceful shutdown. The
 // pipeline is a stub (the server's only dependency); no registry is involved.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
@@ -10,119 +9,15 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
 import { SignetError } from '../../provider/errors.js';
 import { createLogger, createMetrics } from '../../provider/observability/index.js';
 import type { ImagePipeline, ImageResult } from '../../provider/pipeline/result.types.js';
 import { startServer } from '../../provider/server/index.js';
 import type { ProviderErrorResponse, ProviderResponse, RunningServer } from '../../provider/server/index.js';
+import { createCa, issue, type KeyPair } from '../helpers/pki.js';
 
-const execFileAsync = promisify(execFile);
 const DIGEST = `sha256:${'d'.repeat(64)}`;
 const V1BETA1 = 'externaldata.gatekeeper.sh/v1beta1';
-
-// ---------- certificates (openssl, in a temp dir) ----------
-
-interface KeyPair {
-  readonly cert: string;
-  readonly key: string;
-}
-
-async function openssl(args: readonly string[], cwd: string): Promise<void> {
-  try {
-    await execFileAsync('openssl', args, { cwd });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(
-        'the server integration tests need the openssl CLI: install it with `apt-get install openssl`',
-      );
-    }
-    throw error;
-  }
-}
-
-async function createCa(dir: string, name: string): Promise<KeyPair> {
-  await openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-      '-subj',
-      `/CN=${name}`,
-      '-days',
-      '2',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ],
-    dir,
-  );
-  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
-}
-
-async function issue(
-  dir: string,
-  ca: KeyPair,
-  name: string,
-  usage: 'serverAuth' | 'clientAuth',
-): Promise<KeyPair> {
-  const extensions = [
-    'basicConstraints=CA:FALSE',
-    'keyUsage=critical,digitalSignature',
-    `extendedKeyUsage=${usage}`,
-    ...(usage === 'serverAuth' ? ['subjectAltName=IP:127.0.0.1,DNS:localhost'] : []),
-  ];
-  await writeFile(join(dir, `${name}.ext`), `${extensions.join('\n')}\n`);
-  await openssl(
-    [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/CN=${name}`,
-    ],
-    dir,
-  );
-  await openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      ca.cert,
-      '-CAkey',
-      ca.key,
-      '-set_serial',
-      `0x${randomBytes(8).toString('hex')}`,
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    ],
-    dir,
-  );
-  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
-}
 
 /** Replaces a file the way Secret volumes and cert-manager do: write aside, then rename over. */
 async function replaceFile(target: string, contents: string | Buffer): Promise<void> {

@@ -1,0 +1,286 @@
+import type { PublicKey, X509Certificate } from '@peculiar/x509';
+import type { ConfigSecret } from './config-secret.js';
+
+/**
+ * Typed configuration: Ratify `config.ratify.deislabs.io/v1beta1` resources as signet reads them,
+ * and the immutable snapshot built from them. Every source (file, Kubernetes) produces the same
+ * resources and calls the same `createSnapshot`.
+ */
+
+export type ConfigKind =
+  | 'Store'
+  | 'NamespacedStore'
+  | 'Verifier'
+  | 'NamespacedVerifier'
+  | 'KeyManagementProvider'
+  | 'NamespacedKeyManagementProvider'
+  | 'CertificateStore'
+  | 'Policy'
+  | 'NamespacedPolicy';
+
+export interface ResourceId {
+  readonly kind: ConfigKind;
+  readonly name: string;
+  /** Required for `Namespaced*` kinds; optional for CertificateStore (namespaced in Ratify); else ignored. */
+  readonly namespace: string | undefined;
+  /** 1-based index of the document in its file; undefined for other sources. */
+  readonly document: number | undefined;
+}
+
+// ---------------------------------------------------------------- stores
+
+export type AuthProviderName =
+  'dockerConfig' | 'k8Secrets' | 'azureWorkloadIdentity' | 'azureManagedIdentity' | 'awsEcrBasic';
+
+/** Ratify's ORAS `authProvider`; `params` keeps every field as written (provider-specific). */
+export type AuthProviderConfig =
+  | {
+      readonly name: 'dockerConfig';
+      /** Docker config.json path; undefined means `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
+      readonly configPath: string | undefined;
+      readonly params: Readonly<Record<string, unknown>>;
+    }
+  | {
+      readonly name: 'k8Secrets';
+      readonly serviceAccountName: string;
+      readonly secrets: readonly { readonly secretName: string; readonly namespace: string | undefined }[];
+      readonly params: Readonly<Record<string, unknown>>;
+    }
+  | {
+      readonly name: 'azureWorkloadIdentity' | 'azureManagedIdentity' | 'awsEcrBasic';
+      readonly params: Readonly<Record<string, unknown>>;
+    };
+
+export interface RegistryCredential {
+  readonly username: string;
+  readonly password: ConfigSecret;
+}
+
+/**
+ * signet extension, not part of Ratify: `spec.parameters.signet` of an `oras` Store. Ratify ignores
+ * unknown parameters, so a file using it still loads in Ratify.
+ */
+export interface SignetRegistrySettings {
+  /** Registries (`host` or `host:port`) reached over plain HTTP; Ratify's `useHttp` applies to all. */
+  readonly insecureRegistries: readonly string[];
+  /** Static credentials by registry host, tried before the auth provider. */
+  readonly credentials: Readonly<Record<string, RegistryCredential>>;
+}
+
+export interface StoreConfig {
+  readonly $case: 'store';
+  readonly resource: ResourceId;
+  /** `spec.name`; signet implements only Ratify's built-in `oras` store. */
+  readonly name: 'oras';
+  readonly useHttp: boolean;
+  readonly cosignEnabled: boolean;
+  /** Ratify's default when absent: `dockerConfig`. */
+  readonly authProvider: AuthProviderConfig;
+  readonly localCachePath: string | undefined;
+  readonly signet: SignetRegistrySettings;
+  /** `spec.parameters` as written (cache settings etc. are accepted and not used). */
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+// ---------------------------------------------------------------- key management providers
+
+export interface AzureKeyVaultObject {
+  readonly name: string;
+  readonly version: string | undefined;
+}
+
+export interface AzureKeyVaultSettings {
+  readonly vaultURI: string;
+  readonly tenantID: string;
+  readonly clientID: string;
+  readonly cloudName: string | undefined;
+  readonly certificates: readonly AzureKeyVaultObject[];
+  readonly keys: readonly AzureKeyVaultObject[];
+}
+
+/** A KeyManagementProvider, NamespacedKeyManagementProvider or (deprecated) CertificateStore. */
+export interface KeyProviderConfig {
+  readonly $case: 'keyProvider';
+  readonly resource: ResourceId;
+  readonly provider: 'inline' | 'azurekeyvault';
+  readonly refreshInterval: string | undefined;
+  /** Inline certificates (a PEM chain or bundle), parsed at load time. */
+  readonly certificates: readonly X509Certificate[];
+  /** Inline public key (`contentType: key`), parsed at load time. */
+  readonly publicKeys: readonly PublicKey[];
+  /** Remote material signet does not fetch itself; verifiers using it fail closed. */
+  readonly azureKeyVault: AzureKeyVaultSettings | undefined;
+}
+
+/** A reference to a key provider as written in a Verifier (`name` or `namespace/name`). */
+export interface KeyProviderRef {
+  readonly name: string;
+  readonly namespace: string | undefined;
+}
+
+// ---------------------------------------------------------------- verifiers
+
+interface VerifierCommon {
+  readonly $case: 'verifier';
+  readonly resource: ResourceId;
+  /** `spec.name`: the name reports carry (`notation`). */
+  readonly name: string;
+  /** `spec.artifactTypes` split on commas; `*` matches every artifact type. */
+  readonly artifactTypes: readonly string[];
+  readonly version: string | undefined;
+  /** `spec.parameters` as written, including verifier-specific fields signet does not type. */
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+export type TrustStoreType = 'ca' | 'signingAuthority' | 'tsa';
+
+export interface NotationTrustStoreBinding<P> {
+  /** Undefined for Ratify's legacy form (`certs: [providers]`), which serves every trust store type. */
+  readonly storeType: TrustStoreType | undefined;
+  readonly storeName: string;
+  readonly providers: readonly P[];
+}
+
+export type NotationVerificationLevel = 'strict' | 'permissive' | 'audit' | 'skip';
+export type NotationValidationType =
+  'integrity' | 'authenticity' | 'authenticTimestamp' | 'expiry' | 'revocation';
+export type NotationValidationAction = 'enforce' | 'log' | 'skip';
+
+/**
+ * A notation trust policy statement, checked for shape only. Notation's semantic rules (unique
+ * names and scopes, `*` alone, identity syntax, non-empty identities) belong to the notation
+ * verifier so its messages match notation's. Values are as written: `trustedIdentities:` with no
+ * value is `null`.
+ */
+export interface NotationTrustPolicyStatement {
+  readonly name: string;
+  readonly registryScopes: readonly string[];
+  readonly signatureVerification: {
+    readonly level: NotationVerificationLevel;
+    readonly override?: Readonly<Partial<Record<NotationValidationType, NotationValidationAction>>>;
+    readonly verifyTimestamp?: 'always' | 'afterCertExpiry';
+  };
+  readonly trustStores?: readonly string[] | null;
+  readonly trustedIdentities?: readonly string[] | null;
+}
+
+export interface NotationTrustPolicyDocument {
+  readonly version: '1.0';
+  readonly trustPolicies: readonly NotationTrustPolicyStatement[];
+}
+
+export interface NotationVerifierConfig<P = KeyProviderConfig> extends VerifierCommon {
+  readonly type: 'notation';
+  /** Certificate files or directories (Ratify `verificationCerts`), read by the trust layer; like Ratify, they serve every trust store the policy names. */
+  readonly verificationCerts: readonly string[];
+  readonly verificationCertStores: readonly NotationTrustStoreBinding<P>[];
+  /** The document as written (validated for shape), parsed with notation's rules by the verifier. */
+  readonly trustPolicyDoc: NotationTrustPolicyDocument;
+}
+
+export type CosignKeyRef<P> =
+  | { readonly $case: 'file'; readonly path: string }
+  | {
+      readonly $case: 'provider';
+      readonly provider: P;
+      /** A single key of the provider; undefined means every key it provides. */
+      readonly keyName: string | undefined;
+      readonly keyVersion: string | undefined;
+    };
+
+export interface CosignKeyless {
+  readonly certificateIdentity: string | undefined;
+  readonly certificateIdentityRegExp: string | undefined;
+  readonly certificateOIDCIssuer: string | undefined;
+  readonly certificateOIDCIssuerRegExp: string | undefined;
+  /** Ratify default: true. */
+  readonly ctLogVerify: boolean;
+}
+
+export interface CosignTrustPolicy<P> {
+  readonly name: string;
+  readonly version: '1.0.0';
+  /** `*`, a repository, or a prefix ending in `*` (Ratify's scope rules, checked at load). */
+  readonly scopes: readonly string[];
+  /** Exactly one of keys (non-empty) and keyless is set. */
+  readonly keys: readonly CosignKeyRef<P>[];
+  readonly keyless: CosignKeyless | undefined;
+  /** Ratify default: true. */
+  readonly tLogVerify: boolean;
+  /** Ratify default: https://rekor.sigstore.dev. */
+  readonly rekorURL: string;
+}
+
+export type CosignMode<P> =
+  | {
+      /** Ratify's deprecated form: `key` file and/or `rekorURL`, no `trustPolicies`. */
+      readonly $case: 'legacy';
+      readonly key: string | undefined;
+      readonly rekorURL: string | undefined;
+    }
+  | { readonly $case: 'trustPolicies'; readonly trustPolicies: readonly CosignTrustPolicy<P>[] };
+
+export interface CosignVerifierConfig<P = KeyProviderConfig> extends VerifierCommon {
+  readonly type: 'cosign';
+  readonly mode: CosignMode<P>;
+  readonly nestedArtifactTypes: readonly string[];
+}
+
+export type VerifierConfig<P = KeyProviderConfig> = NotationVerifierConfig<P> | CosignVerifierConfig<P>;
+
+// ---------------------------------------------------------------- policy
+
+export type ArtifactVerificationRule = 'any' | 'all';
+
+export interface ConfigPolicyConfig {
+  readonly $case: 'policy';
+  /** Undefined for the built-in default used when no Policy is configured. */
+  readonly resource: ResourceId | undefined;
+  readonly type: 'config-policy';
+  /** Rule per artifact type, without the `default` entry. */
+  readonly artifactVerificationPolicies: Readonly<Record<string, ArtifactVerificationRule>>;
+  /** The `default` entry; Ratify's default is `all`. */
+  readonly defaultRule: ArtifactVerificationRule;
+  readonly passthroughEnabled: boolean;
+}
+
+export interface RegoPolicyConfig {
+  readonly $case: 'policy';
+  readonly resource: ResourceId | undefined;
+  readonly type: 'rego-policy';
+  readonly policy: string | undefined;
+  readonly policyPath: string | undefined;
+  readonly passthroughEnabled: boolean;
+}
+
+export type PolicyConfig = ConfigPolicyConfig | RegoPolicyConfig;
+
+// ---------------------------------------------------------------- resources and snapshot
+
+/** One validated resource; verifiers still name their key providers, the snapshot resolves them. */
+export type ConfigResource = StoreConfig | VerifierConfig<KeyProviderRef> | KeyProviderConfig | PolicyConfig;
+
+/**
+ * Everything verification reads, deeply frozen. A change builds a new snapshot with a higher
+ * generation and swaps it whole; the request path only ever reads one snapshot.
+ */
+export interface ConfigSnapshot {
+  /** Increases with every successful load; part of cache keys. */
+  readonly generation: number;
+  /** Where it came from: `file /etc/signet/config.yaml`, `embedded default configuration`. */
+  readonly sourceDescription: string;
+  readonly stores: readonly StoreConfig[];
+  readonly verifiers: readonly VerifierConfig[];
+  /** KeyManagementProvider and NamespacedKeyManagementProvider resources. */
+  readonly keyManagementProviders: readonly KeyProviderConfig[];
+  readonly certificateStores: readonly KeyProviderConfig[];
+  /** Declared Policy / NamespacedPolicy resources; see `toNamespaceView` for the effective one. */
+  readonly policies: readonly PolicyConfig[];
+}
+
+/** What applies to one request: namespaced resources of its namespace, else the cluster-wide ones. */
+export interface NamespaceView {
+  readonly stores: readonly StoreConfig[];
+  readonly verifiers: readonly VerifierConfig[];
+  readonly policy: PolicyConfig;
+}

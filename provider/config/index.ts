@@ -1,0 +1,31 @@
+/**
+ * Configuration: Ratify `config.ratify.deislabs.io/v1beta1` resources → one immutable
+ * ConfigSnapshot. Sources (file now, Kubernetes later) validate each resource with
+ * `parseConfigResource` and build snapshots only with `createSnapshot`.
+ */
+export type * from './config.types.js';
+export { ConfigSecret } from './config-secret.js';
+export { createConfigStore } from './config-store.js';
+export type { ConfigStore, SnapshotListener } from './config-store.js';
+export { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_URL, loadDefaultConfig } from './default-config.js';
+export { DEFAULT_REKOR_URL } from './schema/cosign.js';
+export { MAX_INLINE_VALUE_BYTES } from './schema/key-provider.js';
+export { RATIFY_API_VERSION, isNamespacedKind } from './schema/kinds.js';
+export { parseConfigResource } from './schema/parse-resource.js';
+export type { ResourceParseResult } from './schema/parse-resource.js';
+export { POLICY_NAME } from './schema/policy.js';
+export { describeResource, formatProblem, toConfigError } from './schema/problems.js';
+export type { ConfigProblem, ResourceLocator } from './schema/problems.js';
+export { createSnapshot, findSnapshotProblems } from './snapshot/create-snapshot.js';
+export type { SnapshotOptions } from './snapshot/create-snapshot.js';
+export { DEFAULT_POLICY, toNamespaceView } from './snapshot/namespace-view.js';
+export { toTrustStoreProviders } from './snapshot/trust-store-providers.js';
+export {
+  describeConfigFile,
+  loadConfigFile,
+  MAX_CONFIG_FILE_BYTES,
+} from './sources/file/load-config-file.js';
+export type { ConfigFileOptions } from './sources/file/load-config-file.js';
+export { watchConfigFile } from './sources/file/watch-config-file.js';
+export type { ConfigFileWatcher, WatchConfigFileOptions } from './sources/file/watch-config-file.js';
+export { MAX_CONFIG_DOCUMENTS, parseConfigYaml } from './sources/parse-config-yaml.js';
