@@ -1,6 +1,9 @@
 /** A parsed, normalized image reference (distribution/reference grammar, Docker Hub normalization). */
 export interface ImageReference {
-  /** Registry host as used on the wire, with port if any; `docker.io` is normalized to this name. */
+  /**
+   * Registry name with port if any; Docker Hub and its aliases are normalized to `docker.io`.
+   * The host to connect to is `toRegistryHost(registry)` (`registry-1.docker.io` for Docker Hub).
+   */
   readonly registry: string;
   /** Repository path, e.g. `library/alpine`. */
   readonly repository: string;

@@ -1,0 +1,157 @@
+import { SignetError, toSignetError } from '../errors.js';
+import { toDigestReference, toTagReference } from '../reference/index.js';
+import type { ImageReference } from '../reference/index.js';
+import { ARTIFACT_TYPES, IMAGE_MANIFEST_MEDIA_TYPES, toCosignTag } from '../registry/index.js';
+import type { Descriptor, FetchedManifest, RegistryCallOptions, RegistryClient } from '../registry/index.js';
+import type { DiscoverOptions, Discovery, SignatureArtifact } from './discover.types.js';
+
+function protocolError(subject: ImageReference, reason: string): SignetError {
+  return new SignetError('REGISTRY_PROTOCOL', {
+    stage: 'discover',
+    reason: `registry ${subject.registry}: ${reason}`,
+    details: { host: subject.registry },
+  });
+}
+
+/** The artifact type a manifest declares: `artifactType`, else its config media type (OCI 1.1). */
+function declaredArtifactType(fetched: FetchedManifest): string | undefined {
+  const { manifest } = fetched;
+  if (manifest.artifactType !== undefined) return manifest.artifactType;
+  return manifest.$case === 'image' ? manifest.config.mediaType : undefined;
+}
+
+/**
+ * Fetches a listed referrer and checks it against the listing: it must name our subject and be
+ * of the artifact type it was listed (and filtered) as. The listing itself is not content-addressed.
+ */
+async function fetchReferrer(
+  client: RegistryClient,
+  subject: ImageReference,
+  subjectDigest: string,
+  descriptor: Descriptor,
+  callOptions: RegistryCallOptions,
+): Promise<SignatureArtifact> {
+  const manifest = await client.getManifest(toDigestReference(subject, descriptor.digest), {
+    ...callOptions,
+    stage: 'discover',
+    accept: IMAGE_MANIFEST_MEDIA_TYPES,
+    expectedSize: descriptor.size,
+  });
+  const named = manifest.manifest.subject?.digest;
+  if (named !== subjectDigest) {
+    throw protocolError(
+      subject,
+      `referrer ${descriptor.digest} names subject ${named ?? 'none'}, not ${subjectDigest}`,
+    );
+  }
+  const declared = declaredArtifactType(manifest);
+  if (descriptor.artifactType !== undefined && declared !== descriptor.artifactType) {
+    throw protocolError(
+      subject,
+      `referrer ${descriptor.digest} was listed as ${descriptor.artifactType} but declares ${declared ?? 'no artifact type'}`,
+    );
+  }
+  const artifactType = descriptor.artifactType ?? declared;
+  if (artifactType === undefined)
+    throw protocolError(subject, `referrer ${descriptor.digest} has no artifact type`);
+  return { $case: 'referrer', descriptor, manifest, artifactType };
+}
+
+async function fetchCosignSignature(
+  client: RegistryClient,
+  subject: ImageReference,
+  subjectDigest: string,
+  callOptions: RegistryCallOptions,
+): Promise<SignatureArtifact | undefined> {
+  try {
+    const manifest = await client.getManifest(toTagReference(subject, toCosignTag(subjectDigest, 'sig')), {
+      ...callOptions,
+      stage: 'discover',
+      accept: IMAGE_MANIFEST_MEDIA_TYPES,
+    });
+    return {
+      $case: 'cosignTag',
+      descriptor: manifest.descriptor,
+      manifest,
+      artifactType: ARTIFACT_TYPES.cosignSignature,
+    };
+  } catch (error) {
+    if (error instanceof SignetError && error.code === 'REGISTRY_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Finds the signature artifacts of a digest-pinned subject: referrers of the wanted artifact
+ * types (the referrers API, else the `sha256-<hex>` tag-schema index), plus cosign's `.sig` tag.
+ * Every artifact manifest is fetched by digest and verified; counts are bounded by the client's
+ * limits. Fetches run concurrently (bounded per host by the client); the first failure cancels the rest.
+ */
+export async function discoverSignatures(
+  client: RegistryClient,
+  subject: ImageReference,
+  options: DiscoverOptions,
+): Promise<Discovery> {
+  const subjectDigest = subject.digest;
+  if (subjectDigest === undefined) {
+    throw new SignetError('REFERENCE_INVALID', {
+      stage: 'discover',
+      reason: `signatures are discovered for a digest; ${subject.normalized} has none`,
+    });
+  }
+  const siblings = new AbortController();
+  const callOptions: RegistryCallOptions = {
+    signal: AbortSignal.any([options.signal, siblings.signal]),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    stage: 'discover',
+  };
+  const wantCosignTag = options.cosignTag ?? options.artifactTypes.includes(ARTIFACT_TYPES.cosignSignature);
+  // The first failure is the one to report: siblings it cancels fail afterwards as timeouts.
+  let firstFailure: { readonly error: unknown } | undefined;
+  const cancelOnFailure = <T>(promise: Promise<T>): Promise<T> =>
+    promise.catch((error: unknown) => {
+      if (firstFailure === undefined) {
+        firstFailure = { error };
+        siblings.abort(new Error('a sibling fetch failed'));
+      }
+      throw error;
+    });
+
+  const cosignLookup = wantCosignTag
+    ? cancelOnFailure(fetchCosignSignature(client, subject, subjectDigest, callOptions))
+    : Promise.resolve(undefined);
+  const referrerLookup = cancelOnFailure(
+    (async () => {
+      if (options.artifactTypes.length === 0) return { source: 'referrersApi' as const, artifacts: [] };
+      const listing = await client.listReferrers(subject, {
+        ...callOptions,
+        artifactTypes: options.artifactTypes,
+      });
+      const unique = [
+        ...new Map(listing.descriptors.map((descriptor) => [descriptor.digest, descriptor])).values(),
+      ];
+      const settled = await Promise.allSettled(
+        unique.map((descriptor) =>
+          cancelOnFailure(fetchReferrer(client, subject, subjectDigest, descriptor, callOptions)),
+        ),
+      );
+      const artifacts = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      if (artifacts.length !== settled.length) throw toSignetError(firstFailure?.error, 'discover');
+      return { source: listing.source, artifacts };
+    })(),
+  );
+  // Everything settles before deciding, so no fetch outlives the call unobserved.
+  const [referrers, cosign] = await Promise.allSettled([referrerLookup, cosignLookup]);
+  if (referrers.status === 'rejected' || cosign.status === 'rejected') {
+    // Both lookups go through cancelOnFailure, so the first failure is recorded.
+    throw toSignetError(firstFailure?.error, 'discover');
+  }
+  const artifacts = [...referrers.value.artifacts];
+  if (
+    cosign.value !== undefined &&
+    !artifacts.some((artifact) => artifact.descriptor.digest === cosign.value?.descriptor.digest)
+  ) {
+    artifacts.push(cosign.value);
+  }
+  return { subject, artifacts, referrersSource: referrers.value.source };
+}

@@ -1,0 +1,43 @@
+export type { Challenge } from './auth/challenge.js';
+export { parseWwwAuthenticate } from './auth/challenge.js';
+export type { Credential, CredentialProvider } from './auth/credentials.js';
+export {
+  chainCredentialProviders,
+  createDockerConfigCredentialProvider,
+  createStaticCredentialProvider,
+  parseDockerConfig,
+  toCredentialKey,
+} from './auth/credentials.js';
+export { createRegistryClient } from './client.js';
+export { computeDigest } from './content-digest.js';
+export type { RegistryLimits } from './limits.js';
+export { DEFAULT_REGISTRY_LIMITS } from './limits.js';
+export { parseNextLink } from './link-header.js';
+export { parseManifest, toMediaType } from './manifest.js';
+export {
+  ALL_MANIFEST_MEDIA_TYPES,
+  ARTIFACT_TYPES,
+  IMAGE_MANIFEST_MEDIA_TYPES,
+  INDEX_MEDIA_TYPES,
+  MEDIA_TYPES,
+} from './media-types.js';
+export type { RetryPolicy } from './retry.js';
+export { DEFAULT_RETRY_POLICY, computeBackoffMs, parseRetryAfter } from './retry.js';
+export type { CosignTagKind } from './tags.js';
+export { toCosignTag, toReferrersFallbackTag } from './tags.js';
+export type {
+  BlobCallOptions,
+  Descriptor,
+  FetchedManifest,
+  ImageIndex,
+  ImageManifest,
+  Manifest,
+  ManifestCallOptions,
+  Platform,
+  ReferrersCallOptions,
+  ReferrersListing,
+  RegistryCallOptions,
+  RegistryClient,
+  RegistryClientOptions,
+  RegistryRequestEvent,
+} from './registry.types.js';
