@@ -35,6 +35,8 @@ export interface ImageResult {
 
 export interface VerifyContext {
   readonly signal: AbortSignal;
+  /** Epoch ms at which `signal` aborts, when known: registry retries that could not finish by then are skipped. */
+  readonly deadline?: number;
   readonly traceId: string;
 }
 

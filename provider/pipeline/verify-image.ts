@@ -4,7 +4,7 @@ import { discoverSignatures } from '../discover/index.js';
 import { SignetError, toSignetError, type Stage } from '../errors.js';
 import { decide } from '../policy/index.js';
 import { parseImageKey, type ImageKey, type ImageReference } from '../reference/index.js';
-import { ARTIFACT_TYPES, type Descriptor, type RegistryClient } from '../registry/index.js';
+import { ARTIFACT_TYPES, type Descriptor, type RegistryCallOptions, type RegistryClient } from '../registry/index.js';
 import { judges, type ArtifactVerifier } from '../verifiers/index.js';
 import type { ImagePipeline, ImageResult, VerifierReport, VerifyContext } from './result.types.js';
 
@@ -38,12 +38,12 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
   async function resolveDescriptor(
     registry: RegistryClient,
     reference: ImageReference,
-    signal: AbortSignal,
+    call: RegistryCallOptions,
   ): Promise<Descriptor> {
     const cacheKey = reference.normalized;
     const cached = deps.resolutions.get(cacheKey);
     if (cached !== undefined) return cached;
-    const descriptor = await registry.resolveDigest(reference, { signal, stage: 'resolve' });
+    const descriptor = await registry.resolveDigest(reference, { ...call, stage: 'resolve' });
     if (reference.digest !== undefined && descriptor.digest !== reference.digest) {
       throw new SignetError('DIGEST_MISMATCH', {
         stage: 'resolve',
@@ -60,15 +60,16 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     subject: ImageReference,
     subjectDescriptor: Descriptor,
     snapshot: ConfigSnapshot,
-    signal: AbortSignal,
+    call: RegistryCallOptions,
   ): Promise<ImageResult> {
+    const { signal } = call;
     const registry = deps.registryFor(snapshot);
     const image = imageKey.reference.original;
     const view = toNamespaceView(snapshot, imageKey.namespace);
     const verifiers = deps.verifiersFor(snapshot, view);
     const wanted = new Set(verifiers.flatMap((v) => (v.artifactTypes.includes('*') ? KNOWN_ARTIFACT_TYPES : v.artifactTypes)));
     const discovery = await discoverSignatures(registry, subject, {
-      signal,
+      ...call,
       artifactTypes: [...wanted],
       cosignTag: wanted.has(ARTIFACT_TYPES.cosignSignature) || view.stores.some((store) => store.cosignEnabled),
     });
@@ -91,7 +92,7 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
             subjectDescriptor,
             artifact,
             fetchBlob: (descriptor, limit) =>
-              registry.getBlob(subject, descriptor, { signal, stage: 'verify', ...(limit === undefined ? {} : { limit }) }),
+              registry.getBlob(subject, descriptor, { ...call, stage: 'verify', ...(limit === undefined ? {} : { limit }) }),
             signal,
             now: verifiedAt,
           }),
@@ -126,7 +127,8 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       image = imageKey.reference.original;
       const snapshot = deps.config();
       stage = 'resolve';
-      const descriptor = await resolveDescriptor(deps.registryFor(snapshot), imageKey.reference, context.signal);
+      const call = toCallOptions(context);
+      const descriptor = await resolveDescriptor(deps.registryFor(snapshot), imageKey.reference, call);
       const pinned = pinToDigest(imageKey.reference, descriptor.digest);
       subject = pinned.normalized;
       stage = 'discover';
@@ -139,7 +141,7 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       });
       const result = await deps.verdicts.getOrLoad(
         cacheKey,
-        (signal) => verifySubject(imageKey, pinned, descriptor, snapshot, signal),
+        (signal) => verifySubject(imageKey, pinned, descriptor, snapshot, { ...call, signal }),
         context.signal,
       );
       // A cached verdict may have been reached through another key (tag vs digest) for the same subject.
@@ -167,10 +169,14 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     async resolveDigest(key, context) {
       const imageKey = parseImageKey(key);
       const registry = deps.registryFor(deps.config());
-      const descriptor = await resolveDescriptor(registry, imageKey.reference, context.signal);
+      const descriptor = await resolveDescriptor(registry, imageKey.reference, toCallOptions(context));
       return pinToDigest(imageKey.reference, descriptor.digest).normalized;
     },
   };
+}
+
+function toCallOptions(context: VerifyContext): RegistryCallOptions {
+  return context.deadline === undefined ? { signal: context.signal } : { signal: context.signal, deadline: context.deadline };
 }
 
 function pinToDigest(reference: ImageReference, digest: string): ImageReference {

@@ -3,6 +3,8 @@ import { SignetError } from '../errors.js';
 export interface Deadline {
   /** Aborts at the deadline (reason: a TIMEOUT SignetError) or when `abort` is called. */
   readonly signal: AbortSignal;
+  /** Epoch ms at which `signal` aborts, so callers can skip retries that could not finish in time. */
+  readonly at: number;
   abort(reason: SignetError): void;
   /** Clears the timer; call when the request is answered. */
   dispose(): void;
@@ -10,6 +12,7 @@ export interface Deadline {
 
 export function createDeadline(ms: number): Deadline {
   const controller = new AbortController();
+  const at = Date.now() + ms;
   const timer = setTimeout(() => {
     controller.abort(
       new SignetError('TIMEOUT', {
@@ -21,6 +24,7 @@ export function createDeadline(ms: number): Deadline {
   }, ms);
   return {
     signal: controller.signal,
+    at,
     abort: (reason) => controller.abort(reason),
     dispose: () => clearTimeout(timer),
   };

@@ -43,7 +43,7 @@ export async function callProvider(url: string, keys: readonly string[], tls?: C
   return new Promise((resolve, reject) => {
     const req = send(
       url,
-      { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 15_000, ...tlsOptions },
+      { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 15_000, agent: false, ...tlsOptions },
       (res) => {
         let text = '';
         res.setEncoding('utf8');

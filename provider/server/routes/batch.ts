@@ -14,7 +14,7 @@ export interface SettleKeysOptions<T> {
   /** The response, so that work stops when the client hangs up. */
   readonly res: Response;
   /** Does one key's work; must not reject (failures are values). */
-  readonly run: (key: string, signal: AbortSignal) => Promise<T>;
+  readonly run: (key: string, signal: AbortSignal, deadline: number) => Promise<T>;
   /** The value for a key whose work did not finish before the deadline (or the client left). */
   readonly onAbort: (key: string, error: SignetError) => T;
 }
@@ -42,7 +42,7 @@ export async function settleKeys<T>(options: SettleKeysOptions<T>): Promise<Map<
   const started = performance.now();
 
   async function settleOne(key: string): Promise<[string, Settlement<T>]> {
-    const settled = await settleBefore(options.run(key, deadline.signal), deadline.signal);
+    const settled = await settleBefore(options.run(key, deadline.signal, deadline.at), deadline.signal);
     const value =
       settled.$case === 'done'
         ? settled.value

@@ -22,8 +22,8 @@ export function createMutateHandler(deps: RouteDependencies): RequestHandler {
       keys,
       deadlineMs: protocol.deadlineMs,
       res,
-      run: (key, signal) =>
-        pipeline.resolveDigest(key, { signal, traceId: context.traceId }).then(
+      run: (key, signal, deadline) =>
+        pipeline.resolveDigest(key, { signal, deadline, traceId: context.traceId }).then(
           (reference) => ({ $case: 'resolved', reference }),
           (error: unknown) => ({ $case: 'failed', error: toSignetError(error, 'resolve', key) }),
         ),

@@ -37,9 +37,9 @@ export function createVerifyHandler(deps: RouteDependencies): RequestHandler {
       keys,
       deadlineMs: protocol.deadlineMs,
       res,
-      run: (key, signal) =>
+      run: (key, signal, deadline) =>
         pipeline
-          .verify(key, { signal, traceId: context.traceId })
+          .verify(key, { signal, deadline, traceId: context.traceId })
           .catch((error: unknown) => failed(key, toSignetError(error, 'server', key))),
       onAbort: failed,
     });
