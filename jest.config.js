@@ -2,7 +2,7 @@
 // Type checking is `npm run typecheck`; ts-jest only transpiles, which keeps the suite fast.
 const tsJest = [
   'ts-jest',
-  { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' },
+  { useESM: true, tsconfig: 'tsconfig.json' },
 ];
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
@@ -25,5 +25,6 @@ export default {
       testTimeout: 120000,
     },
   ],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   coverageDirectory: 'coverage',
 };
