@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     }
     const keys = images.map((ref) => ref.replace(registry.host, registryHost));
     const configPath = join(workDir, 'config.yaml');
-    await writeFile(configPath, benchConfig(registryHost));
+    await writeFile(configPath, benchConfig(workDir));
     provider = await startProvider(['--insecure-http', '--config', configPath, '--log-level', 'warn']);
     const url = `${provider.url}/ratify/gatekeeper/v1/verify`;
     const cold = await runPhase('cold', url, keys);
@@ -181,16 +181,32 @@ async function main(): Promise<void> {
   }
 }
 
-/** A config for the local registry: plain HTTP is allowed only for that host. */
-function benchConfig(registryHost: string): string {
+/** A notation verifier with an empty trust store: every image is judged (and denied), the full pipeline runs. */
+function benchConfig(trustDir: string): string {
   return `apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Store
 metadata:
   name: store-oras
 spec:
   name: oras
+---
+apiVersion: config.ratify.deislabs.io/v1beta1
+kind: Verifier
+metadata:
+  name: verifier-notation
+spec:
+  name: notation
+  artifactTypes: application/vnd.cncf.notary.signature
   parameters:
-    insecureRegistries: ["${registryHost}"]
+    verificationCerts: [${JSON.stringify(trustDir)}]
+    trustPolicyDoc:
+      version: "1.0"
+      trustPolicies:
+        - name: default
+          registryScopes: ["*"]
+          signatureVerification: { level: strict }
+          trustStores: ["ca:certs"]
+          trustedIdentities: ["*"]
 `;
 }
 

@@ -72,7 +72,7 @@ export async function startProvider(args: readonly string[], env: NodeJS.Process
     ]);
   } catch (error) {
     child.kill('SIGKILL');
-    throw error;
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nsignet output:\n${output}`);
   }
   return {
     process: child,
