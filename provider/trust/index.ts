@@ -1,0 +1,51 @@
+export {
+  CertificateParseError,
+  checkSignatureFrom,
+  EKU,
+  isIssuedBy,
+  isSignedBy,
+  KEY_USAGE,
+  parseCertificate,
+  parseCertificateBundle,
+  sameCertificate,
+  type Certificate,
+  type Extension,
+  type PublicKeySpec,
+} from './certificate.js';
+export {
+  ASN1_TAG,
+  DerError,
+  encodeDer,
+  isContext,
+  isUniversal,
+  readBoolean,
+  readChildren,
+  readDer,
+  readInteger,
+  readOctetString,
+  readOid,
+  readSequence,
+  readSmallInteger,
+  readTime,
+  type DerNode,
+} from './der.js';
+export { toGoNameString, type NameAttribute } from './pkix-name.js';
+export {
+  HASH_LENGTHS,
+  HASH_OIDS,
+  readAlgorithmIdentifier,
+  UnsupportedAlgorithmError,
+  verifyWithAlgorithm,
+  type AlgorithmIdentifier,
+  type HashName,
+} from './signature-algorithm.js';
+export {
+  isTrustStoreType,
+  isValidTrustStoreName,
+  parseTrustStores,
+  TRUST_STORE_TYPES,
+  type TrustStore,
+  type TrustStoreSource,
+  type TrustStores,
+  type TrustStoreType,
+} from './trust-store.js';
