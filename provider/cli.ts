@@ -34,7 +34,6 @@ import {
 } from './registry/index.js';
 import { DEFAULT_PROTOCOL_OPTIONS, startServer, toRatifyResult } from './server/index.js';
 import { createArtifactVerifiers, type ArtifactVerifier } from './verifiers/index.js';
-import { VERIFIER_FACTORIES } from './verifiers/factories.js';
 
 const VERSION = '0.1.0';
 
@@ -138,7 +137,7 @@ function createRuntime(store: ConfigStore, options: RuntimeOptions): { pipeline:
     const key = view.verifiers.map((v) => `${v.resource.namespace ?? ''}/${v.resource.name}`).join(',');
     let verifiers = memo.get(key);
     if (verifiers === undefined) {
-      verifiers = createArtifactVerifiers(view.verifiers, VERIFIER_FACTORIES);
+      verifiers = createArtifactVerifiers(view.verifiers);
       memo.set(key, verifiers);
     }
     return verifiers;

@@ -1,20 +1,22 @@
 import type { VerifierConfig } from '../config/index.js';
 import type { VerifierReport } from '../pipeline/result.types.js';
+import { createNotationVerifier } from './notation/index.js';
 import type { ArtifactVerifier, ArtifactVerifyInput } from './verifier.types.js';
 
-/** Builds the verifier for one Verifier resource; registered per `spec.name` type below. */
-export type VerifierFactory = (config: VerifierConfig) => ArtifactVerifier;
+/** The ArtifactVerifiers for a set of Verifier resources. */
+export function createArtifactVerifiers(configs: readonly VerifierConfig[]): ArtifactVerifier[] {
+  return configs.map(createArtifactVerifier);
+}
 
-/**
- * The ArtifactVerifiers for a set of Verifier resources. A type without an implementation still
- * gets a verifier, one that fails every artifact it is asked about, so that a signature nobody can
- * check never counts as verified (fail closed) and the report says why.
- */
-export function createArtifactVerifiers(
-  configs: readonly VerifierConfig[],
-  factories: Readonly<Partial<Record<VerifierConfig['type'], VerifierFactory>>>,
-): ArtifactVerifier[] {
-  return configs.map((config) => factories[config.type]?.(config) ?? unavailableVerifier(config));
+function createArtifactVerifier(config: VerifierConfig): ArtifactVerifier {
+  switch (config.type) {
+    case 'notation':
+      return createNotationVerifier(config);
+    case 'cosign':
+      // Not implemented yet: it still judges its artifacts, failing each, so that a signature nobody can
+      // check never counts as verified (fail closed) and the report says why.
+      return unavailableVerifier(config);
+  }
 }
 
 function unavailableVerifier(config: VerifierConfig): ArtifactVerifier {

@@ -1,3 +1,2 @@
 export { createArtifactVerifiers, judges } from './create-verifiers.js';
-export type { VerifierFactory } from './create-verifiers.js';
 export type { ArtifactVerifier, ArtifactVerifyInput } from './verifier.types.js';

@@ -45,3 +45,4 @@ export {
   type X509SubjectIdentity,
 } from './trust-policy.js';
 export { verifyNotationSignature, type NotationVerificationInput } from './verify.js';
+export { createNotationVerifier } from './notation-verifier.js';
