@@ -1,12 +1,18 @@
 /**
  * The Quick-start demo: signet on its embedded default configuration, serving HTTPS with mTLS, asked
- * by a Gatekeeper-style client about images in a real local OCI registry; prints each verdict.
+ * by a Gatekeeper-style client about images in a real local OCI registry — one signed with the real
+ * notation CLI, one unsigned, one missing; prints each verdict.
+ *
+ * The embedded default trusts the certificates in /etc/signet/truststore/notation. The demo keeps
+ * every other setting of it and only points that trust store at the demo's own signing certificate.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_CONFIG_URL } from '../../provider/config/index.js';
 import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
 import { pushImage } from '../helpers/images.js';
+import { createNotationSigner } from '../helpers/notation.js';
 import { createMtlsMaterial } from '../helpers/pki.js';
 import { startProvider } from '../helpers/process.js';
 import { startRegistry } from '../helpers/registry.js';
@@ -25,12 +31,26 @@ async function main(): Promise<void> {
   const registry = await startRegistry({ auth: 'none' });
   let provider: Awaited<ReturnType<typeof startProvider>> | undefined;
   try {
+    const signed = await pushImage(registry, 'demo/signed', 'v1');
+    const signer = await createNotationSigner(join(dir, 'notation'), 'signet-demo');
+    await signer.sign(`${registry.host}/demo/signed@${signed.digest}`);
+    console.log(`• pushed ${signed.reference} and signed it with notation (key signet-demo, JWS, OCI referrers API)`);
     const unsigned = await pushImage(registry, 'demo/unsigned', 'v1');
-    console.log(`• pushed an unsigned image: ${unsigned.reference} (${unsigned.digest})`);
+    console.log(`• pushed an unsigned image: ${unsigned.reference}`);
+    const trustDir = join(dir, 'truststore');
+    await mkdir(trustDir);
+    await copyFile(signer.certificatePath, join(trustDir, 'signet-demo.crt'));
+    const configPath = join(dir, 'config.yaml');
+    const defaults = await readFile(DEFAULT_CONFIG_URL, 'utf8');
+    await writeFile(configPath, defaults.replaceAll('/etc/signet/truststore/notation', trustDir));
     const pki = await createMtlsMaterial(dir);
-    console.log('• starting signet serve (embedded default configuration, HTTPS + mTLS)');
-    provider = await startProvider(['--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--client-ca', pki.ca.cert, '--log-level', 'warn']);
-    const keys = [unsigned.reference, `${registry.host}/demo/missing:v1`];
+    console.log(`• starting signet serve (embedded default configuration, trust store ${trustDir}, HTTPS + mTLS)`);
+    provider = await startProvider([
+      '--config', configPath,
+      '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--client-ca', pki.ca.cert,
+      '--log-level', 'warn',
+    ]);
+    const keys = [signed.reference, unsigned.reference, `${registry.host}/demo/missing:v1`];
     console.log(`• POST ${provider.url}/ratify/gatekeeper/v1/verify as Gatekeeper would, keys:\n    ${keys.join('\n    ')}`);
     const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, keys, { ca: pki.ca.cert, client: pki.client });
     console.log(`• HTTP ${answer.status}; verdicts:`);
