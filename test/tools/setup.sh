@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Installs the real peers the integration and e2e tests run (versions pinned in versions.env), idempotently.
+#
+#   bash test/tools/setup.sh               # every tool
+#   bash test/tools/setup.sh olareg crane  # a subset
+#
+# Each tool is built once with `go install` into ${SIGNET_TOOLS_DIR:-$HOME/.cache/signet/tools}/<name>-<version>/
+# and linked from <tools dir>/bin/<name>; the Go module and build caches (GOMODCACHE, GOCACHE) are left in place
+# so a version bump rebuilds only what changed. A tool whose stamp matches is never rebuilt and `go` is not even
+# invoked, so a warm run takes milliseconds. Builds run SIGNET_TOOLS_JOBS at a time (default 2, one per core of
+# the CI machine, each `go install -p 1`); module downloads overlap with the other job's compile.
+# Debian packages the tests need are installed with apt only when missing.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+
+tools_dir=${SIGNET_TOOLS_DIR:-$HOME/.cache/signet/tools}
+bin_dir=$tools_dir/bin
+log_dir=$tools_dir/logs
+jobs=${SIGNET_TOOLS_JOBS:-2}
+go_parallel=${SIGNET_GO_P:-2}
+
+# name → Go package and version. The binary is named after the package's last path element; a second major
+# of a tool gets its own name here (e.g. cosign3 → github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN3_VERSION).
+declare -A tool_package=(
+  [olareg]=github.com/olareg/olareg/cmd/olareg
+  [crane]=github.com/google/go-containerregistry/cmd/crane
+  [oras]=oras.land/oras/cmd/oras
+  [notation]=github.com/notaryproject/notation/cmd/notation
+  [cosign]=github.com/sigstore/cosign/v2/cmd/cosign
+)
+declare -A tool_version=(
+  [olareg]=$OLAREG_VERSION
+  [crane]=$CRANE_VERSION
+  [oras]=$ORAS_VERSION
+  [notation]=$NOTATION_VERSION
+  [cosign]=$COSIGN_VERSION
+)
+# Longest build first, so the short ones fill the other slot instead of leaving it idle at the end.
+all_tools=(cosign notation oras olareg crane)
+# Debian packages the tests use (checked with dpkg, installed only if missing).
+apt_packages=(openssl)
+
+say() { echo "[tools] $*"; }
+fail() {
+  echo "[tools] ERROR: $*" >&2
+  exit 1
+}
+
+tool_dir() { echo "$tools_dir/$1-${tool_version[$1]}"; }
+tool_binary() { local package=${tool_package[$1]}; echo "${package##*/}"; }
+tool_stamp() { echo "${tool_package[$1]}@${tool_version[$1]}"; }
+
+is_installed() {
+  local dir
+  dir=$(tool_dir "$1")
+  [ -x "$dir/$(tool_binary "$1")" ] && [ -f "$dir/.stamp" ] && [ "$(<"$dir/.stamp")" = "$(tool_stamp "$1")" ]
+}
+
+link_tool() {
+  mkdir -p "$bin_dir"
+  ln -sfn "../$(basename "$(tool_dir "$1")")/$(tool_binary "$1")" "$bin_dir/$1"
+}
+
+# Builds one tool into a staging dir and moves it into place only when complete, so an interrupted
+# build never leaves a binary that the stamp check would accept.
+# Not `go install pkg@version`: it looks up the module's deprecation in the proxy's version list and fails
+# when the proxy refuses that list (ours serves pinned versions only); `go get` in a throwaway module treats
+# that lookup as advisory and selects the same dependency versions.
+install_go_tool() {
+  local name=$1 dir staging log started
+  dir=$(tool_dir "$name")
+  staging=$dir.partial
+  log=$log_dir/$name-${tool_version[$name]}.log
+  rm -rf "$staging"
+  mkdir -p "$staging/src" "$log_dir"
+  started=$SECONDS
+  say "$name ${tool_version[$name]}: building $(tool_stamp "$name")"
+  # CGO off: static binaries, no C toolchain needed; -s -w: smaller binaries and a faster link.
+  if ! (
+    cd "$staging/src"
+    go mod init "signet.local/tools/$name"
+    go get "$(tool_stamp "$name")"
+    CGO_ENABLED=0 go build -p "$go_parallel" -trimpath -ldflags='-s -w' \
+      -o "$staging/$(tool_binary "$name")" "${tool_package[$name]}"
+  ) >"$log" 2>&1 </dev/null; then
+    echo "[tools] ERROR: building $(tool_stamp "$name") failed; last lines of $log:" >&2
+    tail -n 30 "$log" >&2
+    return 1
+  fi
+  rm -rf "$staging/src"
+  tool_stamp "$name" >"$staging/.stamp"
+  rm -rf "$dir"
+  mv "$staging" "$dir"
+  link_tool "$name"
+  say "$name ${tool_version[$name]}: installed in $((SECONDS - started))s"
+}
+
+apt_updated=0
+# Installs the given Debian packages that are not installed yet; `apt-get update` runs at most once per run.
+ensure_apt_pkg() {
+  local missing=() package sudo=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || fail "Debian packages missing (${missing[*]}) and apt-get is not available"
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || fail "Debian packages missing (${missing[*]}): run as root or install sudo"
+    sudo=(sudo -n)
+  fi
+  if [ "$apt_updated" = 0 ]; then
+    say "apt-get update"
+    "${sudo[@]}" apt-get update -qq </dev/null || fail "apt-get update failed"
+    apt_updated=1
+  fi
+  say "apt-get install ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    </dev/null || fail "apt-get install ${missing[*]} failed"
+}
+
+main() {
+  local requested=("$@") name missing=() started=$SECONDS
+  [ ${#requested[@]} -eq 0 ] && requested=("${all_tools[@]}")
+  for name in "${requested[@]}"; do
+    [ -n "${tool_package[$name]:-}" ] || fail "unknown tool '$name' (known: ${all_tools[*]})"
+  done
+
+  ensure_apt_pkg "${apt_packages[@]}"
+
+  for name in "${requested[@]}"; do
+    if is_installed "$name"; then link_tool "$name"; else missing+=("$name"); fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "${requested[*]}: present in $tools_dir"
+    return 0
+  fi
+
+  command -v go >/dev/null || fail "Go toolchain not found on PATH: install Go >= 1.25 (https://go.dev/doc/install) to build ${missing[*]}"
+  mkdir -p "$tools_dir"
+  # Another setup.sh (a parallel test run) may be building the same tools: wait for it, then re-check.
+  exec 9>"$tools_dir/.lock"
+  flock 9
+  local to_build=()
+  for name in "${missing[@]}"; do
+    if is_installed "$name"; then link_tool "$name"; else to_build+=("$name"); fi
+  done
+
+  local status_dir running=0 failed=()
+  status_dir=$(mktemp -d)
+  for name in "${all_tools[@]}"; do
+    [[ " ${to_build[*]} " == *" $name "* ]] || continue
+    if [ "$running" -ge "$jobs" ]; then
+      wait -n || true
+      running=$((running - 1))
+    fi
+    # errexit holds inside the subshell, so any failed step leaves no .ok marker.
+    (
+      install_go_tool "$name"
+      touch "$status_dir/$name.ok"
+    ) &
+    running=$((running + 1))
+  done
+  wait || true
+  for name in "${to_build[@]}"; do
+    [ -f "$status_dir/$name.ok" ] || failed+=("$name")
+  done
+  rm -rf "$status_dir"
+  [ ${#failed[@]} -eq 0 ] || fail "could not install: ${failed[*]} (logs in $log_dir)"
+  say "built ${to_build[*]} in $((SECONDS - started))s; binaries linked in $bin_dir"
+}
+
+main "$@"
