@@ -209,6 +209,7 @@ async function serve(options: ServeOptions): Promise<void> {
       (snapshot) => {
         store.publish(snapshot);
         logger.info({ generation: snapshot.generation, source: snapshot.sourceDescription }, 'configuration loaded');
+        for (const problem of verifierProblems(snapshot)) logger.warn({ problem }, 'verifier cannot verify anything');
       },
       (error) => {
         store.recordError(error);
@@ -305,11 +306,24 @@ async function verifyCommand(images: string[], options: { config?: string; outpu
   }
 }
 
+/** Configuration problems only a verifier can see (e.g. notation's trust policy rules), one line each. */
+function verifierProblems(snapshot: ConfigSnapshot): string[] {
+  return createArtifactVerifiers(snapshot.verifiers).flatMap((verifier) =>
+    verifier.problem === undefined ? [] : [`Verifier ${JSON.stringify(verifier.name)}: ${verifier.problem.message}`],
+  );
+}
+
 async function validateCommand(files: string[]): Promise<void> {
   let failed = false;
   for (const file of files) {
     try {
-      createSnapshot(await loadConfigFile(file), { generation: 1, source: describeConfigFile(file) });
+      const snapshot = createSnapshot(await loadConfigFile(file), { generation: 1, source: describeConfigFile(file) });
+      const problems = verifierProblems(snapshot);
+      if (problems.length > 0) {
+        failed = true;
+        process.stdout.write(`${file}: loads, but verification will fail:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+        continue;
+      }
       process.stdout.write(`${file}: valid\n`);
     } catch (error) {
       failed = true;

@@ -1,4 +1,5 @@
 import type { SignatureArtifact } from '../discover/index.js';
+import type { SignetError } from '../errors.js';
 import type { VerifierReport } from '../pipeline/result.types.js';
 import type { ImageReference } from '../reference/index.js';
 import type { BlobCallOptions, Descriptor } from '../registry/index.js';
@@ -28,5 +29,7 @@ export interface ArtifactVerifier {
   readonly type: string;
   /** Artifact types this verifier judges; `*` judges every type. */
   readonly artifactTypes: readonly string[];
+  /** Why this verifier's configuration is unusable (it then fails every artifact); shown at load time. */
+  readonly problem?: SignetError;
   verify(input: ArtifactVerifyInput): Promise<VerifierReport>;
 }

@@ -123,6 +123,7 @@ export function createNotationVerifier(config: NotationVerifierConfig): Artifact
     name: config.name,
     type: 'notation',
     artifactTypes: config.artifactTypes,
+    ...(configured instanceof SignetError ? { problem: configured } : {}),
     async verify(input) {
       if (configured instanceof SignetError) return failedReport(config, input, configured);
       const subjectReference = `${input.subject.registry}/${input.subject.repository}@${input.subjectDescriptor.digest}`;

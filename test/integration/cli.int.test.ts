@@ -1,0 +1,85 @@
+// The signet command line as users run it: `config validate` on the seed files and `verify` against a
+// real registry, through the same composition root the provider uses.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pushImage } from '../helpers/images.js';
+import { REPO_ROOT } from '../helpers/process.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const execFileAsync = promisify(execFile);
+const SEEDS = process.env.SIGNET_SEEDS_DIR ?? join(REPO_ROOT, '../shared/seeds');
+
+interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function signet(args: readonly string[]): Promise<CliRun> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['--import', 'tsx', 'provider/cli.ts', ...args], {
+      cwd: REPO_ROOT,
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+let dir: string;
+let registry: TestRegistry;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'signet-cli-'));
+  registry = await startRegistry();
+});
+
+afterAll(async () => {
+  await registry?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe('signet CLI', () => {
+  describe('config validate', () => {
+    it('loads the seed files unchanged and says why their trust policy cannot verify (no trusted identities)', async () => {
+      const run = await signet(['config', 'validate', join(SEEDS, 'verify-config-kmp.yaml'), join(SEEDS, 'verify-config-certificatestore.yaml')]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('verify-config-kmp.yaml: loads, but verification will fail');
+      expect(run.stdout).toContain('is either missing trust stores or trusted identities');
+    });
+
+    it('names document, kind, name and field of an invalid resource', async () => {
+      const path = join(dir, 'bad.yaml');
+      await writeFile(path, 'apiVersion: config.ratify.deislabs.io/v1beta1\nkind: Verifier\nmetadata:\n  name: v\nspec:\n  name: notation\n  artifactType: x\n');
+      const run = await signet(['config', 'validate', path]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/document 1 \(Verifier "v"\)/);
+      expect(run.stdout).toContain('artifactTypes');
+    });
+  });
+
+  describe('verify', () => {
+    it('prints the verdict as a table and as Ratify JSON, exit 1 when denied', async () => {
+      const image = await pushImage(registry, 'cli/app', 'v1');
+      const table = await signet(['verify', image.reference]);
+      expect(table.code).toBe(1);
+      expect(table.stdout).toContain('verdict:  DENIED');
+      expect(table.stdout).toContain(`image verification failed for ${image.reference}: signature not found`);
+      const json = await signet(['verify', '-o', 'json', image.reference]);
+      const parsed = JSON.parse(json.stdout) as { key: string; value: { isSuccess: boolean } }[];
+      expect(parsed[0]?.key).toBe(image.reference);
+      expect(parsed[0]?.value.isSuccess).toBe(false);
+    });
+
+    it('rejects a missing TLS setup for serve with a clear message', async () => {
+      const run = await signet(['serve', '--port', '0', '--metrics-port', '0']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('HTTPS with mTLS needs --tls-cert, --tls-key and --client-ca');
+    });
+  });
+});
