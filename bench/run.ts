@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startFaultProxy, type FaultProxy } from '../test/helpers/fault-proxy.js';
 import { pushImage } from '../test/helpers/images.js';
+import { notationConfig } from '../test/helpers/ratify-config.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { startProvider, type StartedProvider } from '../test/helpers/process.js';
 
@@ -156,7 +157,8 @@ async function main(): Promise<void> {
     }
     const keys = images.map((ref) => ref.replace(registry.host, registryHost));
     const configPath = join(workDir, 'config.yaml');
-    await writeFile(configPath, benchConfig(workDir));
+    // An empty trust store: every image is judged (and denied) by the whole pipeline.
+    await writeFile(configPath, notationConfig({ trust: { $case: 'paths', paths: [workDir] } }));
     provider = await startProvider(['--insecure-http', '--config', configPath, '--log-level', 'warn']);
     const url = `${provider.url}/ratify/gatekeeper/v1/verify`;
     const cold = await runPhase('cold', url, keys);
@@ -181,34 +183,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** A notation verifier with an empty trust store: every image is judged (and denied), the full pipeline runs. */
-function benchConfig(trustDir: string): string {
-  return `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Store
-metadata:
-  name: store-oras
-spec:
-  name: oras
----
-apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Verifier
-metadata:
-  name: verifier-notation
-spec:
-  name: notation
-  artifactTypes: application/vnd.cncf.notary.signature
-  parameters:
-    verificationCerts: [${JSON.stringify(trustDir)}]
-    trustPolicyDoc:
-      version: "1.0"
-      trustPolicies:
-        - name: default
-          registryScopes: ["*"]
-          signatureVerification: { level: strict }
-          trustStores: ["ca:certs"]
-          trustedIdentities: ["*"]
-`;
-}
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -1,4 +1,5 @@
 import { mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { notationConfig } from '../helpers/ratify-config.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConfigStore, watchConfigFile } from '../../provider/config/index.js';
@@ -17,32 +18,7 @@ async function waitFor(what: string, condition: () => boolean): Promise<void> {
 }
 
 function config(level: string, version = '"1.0"'): string {
-  return `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Store
-metadata:
-  name: store-oras
-spec:
-  name: oras
----
-apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Verifier
-metadata:
-  name: verifier-notation
-spec:
-  name: notation
-  artifactTypes: application/vnd.cncf.notary.signature
-  parameters:
-    verificationCerts: [/etc/signet/truststore/notation]
-    trustPolicyDoc:
-      version: ${version}
-      trustPolicies:
-        - name: default
-          registryScopes: ["*"]
-          signatureVerification:
-            level: ${level}
-          trustStores: ["ca:default"]
-          trustedIdentities: ["*"]
-`;
+  return notationConfig({ trust: { $case: 'paths', paths: ['/etc/signet/truststore/notation'] }, level, version });
 }
 
 function level(store: ConfigStore): string | undefined {

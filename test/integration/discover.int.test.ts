@@ -1,12 +1,11 @@
 // Subject resolution and signature discovery against a real olareg registry: tag → digest, indexes
 // and platforms, referrers through the API and the tag-schema fallback, real cosign `.sig` tags,
 // forged fallback indexes, and faults that must end as coded errors within the deadline.
+import { expectSignetError } from '../helpers/expect-signet-error.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverSignatures, resolveSubject } from '../../provider/discover/index.js';
-import { SignetError } from '../../provider/errors.js';
-import type { ErrorCode } from '../../provider/errors.js';
 import { parseImageReference, toDigestReference } from '../../provider/reference/index.js';
 import type { ImageReference } from '../../provider/reference/index.js';
 import {
@@ -38,22 +37,6 @@ function newClient(limits: Parameters<typeof createRegistryClient>[0] = {}): Reg
   return createRegistryClient({ isInsecure: loopbackIsInsecure, ...limits });
 }
 
-async function expectSignetError(promise: Promise<unknown>, code: ErrorCode): Promise<SignetError> {
-  let outcome: unknown;
-  try {
-    await promise;
-    outcome = 'resolved';
-  } catch (error) {
-    outcome = error;
-  }
-  if (!(outcome instanceof SignetError)) {
-    throw new Error(
-      `expected SignetError ${code}, got ${outcome instanceof Error ? (outcome.stack ?? outcome.message) : String(outcome)}`,
-    );
-  }
-  expect(`${outcome.code}: ${outcome.message}`).toMatch(new RegExp(`^${code}: `));
-  return outcome;
-}
 
 /** Pushes a hand-written manifest or index with oras (the way a tampering client would). */
 async function pushRawManifest(

@@ -7,6 +7,7 @@ import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js
 import { pushImage } from '../helpers/images.js';
 import { createNotationSigner, type NotationSigner } from '../helpers/notation.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
+import { notationConfig } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const SEEDS = process.env.SIGNET_SEEDS_DIR ?? join(import.meta.dirname, '../../../shared/seeds');
@@ -18,51 +19,6 @@ let trusted: NotationSigner;
 let stranger: NotationSigner;
 const providers: StartedProvider[] = [];
 
-/** The AKS seed's shape (KeyManagementProvider inline + Store + notation Verifier), with our certificate. */
-function ratifyConfig(certificatePem: string, trustedIdentity: string): string {
-  const indented = certificatePem.trim().split('\n').map((line) => `      ${line}`).join('\n');
-  return `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: KeyManagementProvider
-metadata:
-  name: certstore-inline
-spec:
-  provider: inline
-  parameters:
-    value: |
-${indented}
----
-apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Store
-metadata:
-  name: store-oras
-spec:
-  name: oras
----
-apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Verifier
-metadata:
-  name: verifier-notary-inline
-spec:
-  name: notation
-  artifactTypes: application/vnd.cncf.notary.signature
-  parameters:
-    verificationCertStores:
-      certs:
-        - certstore-inline
-    trustPolicyDoc:
-      version: "1.0"
-      trustPolicies:
-        - name: default
-          registryScopes:
-            - "*"
-          signatureVerification:
-            level: strict
-          trustStores:
-            - ca:certs
-          trustedIdentities:
-            - ${JSON.stringify(trustedIdentity)}
-`;
-}
 
 async function providerWith(config: string): Promise<StartedProvider> {
   const path = join(dir, `config-${providers.length}.yaml`);
@@ -95,7 +51,7 @@ afterAll(async () => {
 describe('notation signatures made by the notation CLI', () => {
   let provider: StartedProvider;
   beforeAll(async () => {
-    provider = await providerWith(ratifyConfig(await readFile(trusted.certificatePath, 'utf8'), '*'));
+    provider = await providerWith(notationConfig({ trust: { $case: 'inline', certificatePem: await readFile(trusted.certificatePath, 'utf8') } }));
   });
 
   describe.each([
@@ -148,7 +104,10 @@ describe('trusted identities', () => {
   it('denies a trusted certificate whose subject is not a trusted identity (anchored match)', async () => {
     const certificate = await readFile(trusted.certificatePath, 'utf8');
     const provider = await providerWith(
-      ratifyConfig(certificate, 'x509.subject: CN=other-signet-test,O=Notary,L=Seattle,ST=WA,C=US'),
+      notationConfig({
+        trust: { $case: 'inline', certificatePem: certificate },
+        trustedIdentity: 'x509.subject: CN=other-signet-test,O=Notary,L=Seattle,ST=WA,C=US',
+      }),
     );
     const image = await pushImage(withReferrers, 'identity/app', 'v1');
     await trusted.sign(`${withReferrers.host}/identity/app@${image.digest}`);

@@ -8,6 +8,7 @@ import { callProvider, type ProviderAnswer } from '../helpers/gatekeeper-client.
 import { pushImage, tagImage } from '../helpers/images.js';
 import { createMtlsMaterial, type MtlsMaterial } from '../helpers/pki.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
+import { notationConfig } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const VERIFY = '/ratify/gatekeeper/v1/verify';
@@ -19,40 +20,6 @@ let registry: TestRegistry;
 let proxy: FaultProxy;
 let provider: StartedProvider;
 
-/** A config for the registry behind the fault proxy, with Basic credentials from the signet extension. */
-function config(basicRegistry: TestRegistry): string {
-  return `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Store
-metadata:
-  name: store-oras
-spec:
-  name: oras
-  parameters:
-    signet:
-      credentials:
-        ${basicRegistry.host}:
-          username: ${basicRegistry.username ?? ''}
-          password: ${basicRegistry.password ?? ''}
----
-apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Verifier
-metadata:
-  name: verifier-notation
-spec:
-  name: notation
-  artifactTypes: application/vnd.cncf.notary.signature
-  parameters:
-    verificationCerts: [${JSON.stringify(dir)}]
-    trustPolicyDoc:
-      version: "1.0"
-      trustPolicies:
-        - name: default
-          registryScopes: ["*"]
-          signatureVerification: { level: strict }
-          trustStores: ["ca:certs"]
-          trustedIdentities: ["*"]
-`;
-}
 
 function call(path: string, keys: readonly string[]): Promise<ProviderAnswer> {
   return callProvider(`${provider.url}${path}`, keys, { ca: pki.ca.cert, client: pki.client });
@@ -64,7 +31,13 @@ beforeAll(async () => {
   registry = await startRegistry({ auth: 'basic' });
   proxy = await startFaultProxy(registry.url);
   const configPath = join(dir, 'config.yaml');
-  await writeFile(configPath, config({ ...registry, host: proxy.host }));
+  await writeFile(
+    configPath,
+    notationConfig({
+      trust: { $case: 'paths', paths: [dir] },
+      credentials: { [proxy.host]: { username: registry.username ?? '', password: registry.password ?? '' } },
+    }),
+  );
   provider = await startProvider([
     '--config', configPath,
     '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--client-ca', pki.ca.cert,

@@ -1,6 +1,7 @@
 // The registry client against a real olareg registry: the three auth modes, credentials, manifests
 // (OCI and Docker, image and index), blobs, referrers (API, artifactType filter, Link paging, the
 // tag-schema fallback), limits, and every fault of the fault proxy ending as the right coded error.
+import { expectSignetError } from '../helpers/expect-signet-error.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,22 +56,6 @@ function clientFor(registry: TestRegistry, options: RegistryClientOptions = {}):
   });
 }
 
-async function expectSignetError(promise: Promise<unknown>, code: ErrorCode): Promise<SignetError> {
-  let outcome: unknown;
-  try {
-    await promise;
-    outcome = 'resolved';
-  } catch (error) {
-    outcome = error;
-  }
-  if (!(outcome instanceof SignetError)) {
-    throw new Error(
-      `expected SignetError ${code}, got ${outcome instanceof Error ? (outcome.stack ?? outcome.message) : String(outcome)}`,
-    );
-  }
-  expect(`${outcome.code}: ${outcome.message}`).toMatch(new RegExp(`^${code}: `));
-  return outcome;
-}
 
 function ref(text: string): ImageReference {
   return parseImageReference(text);

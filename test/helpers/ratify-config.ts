@@ -1,0 +1,77 @@
+// Ratify config.ratify.deislabs.io/v1beta1 resources for tests, the demo and the benchmark: an `oras`
+// Store and a `notation` Verifier with a one-statement trust policy, written as users write them.
+
+export type NotationTrust =
+  /** Ratify's `verificationCerts`: certificate files or directories. */
+  | { readonly $case: 'paths'; readonly paths: readonly string[] }
+  /** An inline KeyManagementProvider bound as `verificationCertStores: { certs: [...] }` (the AKS seed shape). */
+  | { readonly $case: 'inline'; readonly certificatePem: string };
+
+export interface NotationConfigOptions {
+  readonly trust: NotationTrust;
+  readonly trustedIdentity?: string;
+  readonly level?: string;
+  /** As written in YAML, so tests can give invalid values (default `"1.0"`). */
+  readonly version?: string;
+  /** Basic credentials per registry host, through the Store's `parameters.signet` extension. */
+  readonly credentials?: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
+}
+
+function storeDocument(credentials: NotationConfigOptions['credentials']): string {
+  const entries = Object.entries(credentials ?? {});
+  const parameters =
+    entries.length === 0
+      ? ''
+      : `  parameters:\n    signet:\n      credentials:\n${entries
+          .map(([host, c]) => `        ${host}:\n          username: ${JSON.stringify(c.username)}\n          password: ${JSON.stringify(c.password)}\n`)
+          .join('')}`;
+  return `apiVersion: config.ratify.deislabs.io/v1beta1
+kind: Store
+metadata:
+  name: store-oras
+spec:
+  name: oras
+${parameters}`;
+}
+
+export function notationConfig(options: NotationConfigOptions): string {
+  const { trust } = options;
+  const keyProvider =
+    trust.$case === 'inline'
+      ? `apiVersion: config.ratify.deislabs.io/v1beta1
+kind: KeyManagementProvider
+metadata:
+  name: certstore-inline
+spec:
+  provider: inline
+  parameters:
+    value: |
+${trust.certificatePem.trim().split('\n').map((line) => `      ${line}`).join('\n')}
+---
+`
+      : '';
+  const certificates =
+    trust.$case === 'inline'
+      ? 'verificationCertStores:\n      certs:\n        - certstore-inline'
+      : `verificationCerts: ${JSON.stringify(trust.paths)}`;
+  return `${keyProvider}${storeDocument(options.credentials)}---
+apiVersion: config.ratify.deislabs.io/v1beta1
+kind: Verifier
+metadata:
+  name: verifier-notation
+spec:
+  name: notation
+  artifactTypes: application/vnd.cncf.notary.signature
+  parameters:
+    ${certificates}
+    trustPolicyDoc:
+      version: ${options.version ?? '"1.0"'}
+      trustPolicies:
+        - name: default
+          registryScopes: ["*"]
+          signatureVerification:
+            level: ${options.level ?? 'strict'}
+          trustStores: ["ca:certs"]
+          trustedIdentities: [${JSON.stringify(options.trustedIdentity ?? '*')}]
+`;
+}
