@@ -8,6 +8,9 @@ want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
-echo "[node-deps] npm ci (package-lock.json changed or node_modules missing)"
-npm ci --no-audit --no-fund --loglevel=error
+echo "[node-deps] installing the locked npm dependencies (package-lock.json changed or node_modules missing)"
+# `npm install --no-save` installs exactly the locked versions and leaves the lock file untouched. Not
+# `npm ci`: npm 11 writes only this platform's optional native bindings (unrs-resolver, used by jest)
+# into the lock, and `npm ci` then refuses the lock as out of sync.
+npm install --no-save --no-audit --no-fund --loglevel=error
 echo "$want" > "$stamp"
