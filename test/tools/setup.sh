@@ -4,11 +4,13 @@
 #   bash test/tools/setup.sh               # every tool
 #   bash test/tools/setup.sh olareg crane  # a subset
 #
-# Each tool is built once with `go install` into ${SIGNET_TOOLS_DIR:-$HOME/.cache/signet/tools}/<name>-<version>/
-# and linked from <tools dir>/bin/<name>; the Go module and build caches (GOMODCACHE, GOCACHE) are left in place
+# Each tool is built once (`go build` in a throwaway module, see install_go_tool) into
+# ${SIGNET_TOOLS_DIR:-$HOME/.cache/signet/tools}/<name>-<version>/ and linked from <tools dir>/bin/<name>; the Go module and build caches (GOMODCACHE, GOCACHE) are left in place
 # so a version bump rebuilds only what changed. A tool whose stamp matches is never rebuilt and `go` is not even
-# invoked, so a warm run takes milliseconds. Builds run SIGNET_TOOLS_JOBS at a time (default 2, one per core of
-# the CI machine, each `go install -p 1`); module downloads overlap with the other job's compile.
+# invoked, so a warm run takes milliseconds. Tools build SIGNET_TOOLS_JOBS at a time (default 2), each with
+# `go build -p ${SIGNET_GO_P:-2}`: measured on the 2-core machine, this beat downloading everything first and then
+# compiling one tool at a time, because cosign's long module download overlaps with the other tools' compiles and
+# cosign (the critical path, ~7-8 min cold) still gets both cores once the small tools are done.
 # Debian packages the tests need are installed with apt only when missing.
 set -euo pipefail
 
@@ -30,6 +32,7 @@ declare -A tool_package=(
   [oras]=oras.land/oras/cmd/oras
   [notation]=github.com/notaryproject/notation/cmd/notation
   [cosign]=github.com/sigstore/cosign/v2/cmd/cosign
+  [opa]=github.com/open-policy-agent/opa
 )
 declare -A tool_version=(
   [olareg]=$OLAREG_VERSION
@@ -37,9 +40,10 @@ declare -A tool_version=(
   [oras]=$ORAS_VERSION
   [notation]=$NOTATION_VERSION
   [cosign]=$COSIGN_VERSION
+  [opa]=$OPA_VERSION
 )
 # Longest build first, so the short ones fill the other slot instead of leaving it idle at the end.
-all_tools=(cosign notation oras olareg crane)
+all_tools=(cosign notation opa oras olareg crane)
 # Debian packages the tests use (checked with dpkg, installed only if missing).
 apt_packages=(openssl)
 
