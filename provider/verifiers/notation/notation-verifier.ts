@@ -6,6 +6,7 @@ import type { VerifierReport } from '../../pipeline/result.types.js';
 import { parseTrustStores, type TrustStores, type TrustStoreSource, type TrustStoreType } from '../../trust/index.js';
 import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
 import { ENVELOPE_MEDIA_TYPES } from './envelope/index.js';
+import { createRevocationChecker } from './revocation/index.js';
 import { toNotationVerifierReport } from './report.js';
 import { parseTrustPolicyDocument, selectTrustPolicy, type TrustPolicyDocument } from './trust-policy.js';
 import { verifyNotationSignature } from './verify.js';
@@ -119,6 +120,8 @@ export function createNotationVerifier(config: NotationVerifierConfig): Artifact
     policy = toSignetError(error, 'config');
   }
   const configured = policy;
+  // One checker per Verifier, so its cache of OCSP/CRL answers outlives single requests.
+  const revocation = createRevocationChecker();
   return {
     name: config.name,
     type: 'notation',
@@ -137,8 +140,11 @@ export function createNotationVerifier(config: NotationVerifierConfig): Artifact
           statement,
           trustStores: configured.trustStores,
           now: input.now,
+          revocation,
           signal: input.signal,
         });
+        // A failure we could not decide (revocation responders unreachable) must not be pinned as a verdict.
+        if (!outcome.isSuccess && outcome.error?.kind === 'inconclusive') throw outcome.error;
         return toNotationVerifierReport(outcome, {
           verifierName: config.name,
           subject: `${input.subject.registry}/${input.subject.repository}@${input.artifact.descriptor.digest}`,
