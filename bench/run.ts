@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startFaultProxy, type FaultProxy } from '../test/helpers/fault-proxy.js';
 import { pushImage } from '../test/helpers/images.js';
+import { createNotationSigner } from '../test/helpers/notation.js';
 import { notationConfig } from '../test/helpers/ratify-config.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { startProvider, type StartedProvider } from '../test/helpers/process.js';
@@ -23,12 +24,16 @@ interface Scenario {
   readonly maxRequests: number;
   readonly maxSeconds: number;
   readonly registryLatencyMs: number;
+  /** Sign every image with the notation CLI and trust its certificate: the verdicts are allows. */
+  readonly signed: boolean;
 }
 
 interface PhaseResult {
   readonly phase: 'cold' | 'warm';
   readonly requests: number;
   readonly keys: number;
+  /** Keys answered with isSuccess true. */
+  readonly allowed: number;
   readonly errors: number;
   readonly seconds: number;
   readonly requestsPerSecond: number;
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '300' },
     seconds: { type: 'string', default: '30' },
     'latency-ms': { type: 'string', default: '0' },
+    signed: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
   },
 });
@@ -55,6 +61,7 @@ const scenario: Scenario = {
   maxRequests: positive(values.requests, 'requests'),
   maxSeconds: positive(values.seconds, 'seconds'),
   registryLatencyMs: Number(values['latency-ms']),
+  signed: values.signed ?? false,
 };
 
 function positive(text: string | undefined, name: string): number {
@@ -80,6 +87,7 @@ async function runPhase(phase: 'cold' | 'warm', url: string, images: readonly st
   const latencies: number[] = [];
   let sent = 0;
   let errors = 0;
+  let allowed = 0;
   const started = performance.now();
   const deadline = started + scenario.maxSeconds * 1000;
   let cursor = 0;
@@ -100,7 +108,10 @@ async function runPhase(phase: 'cold' | 'warm', url: string, images: readonly st
           body,
           signal: AbortSignal.timeout(10_000),
         });
-        const parsed = (await response.json()) as { response?: { items?: unknown[]; systemError?: string } };
+        const parsed = (await response.json()) as {
+          response?: { items?: { value?: { isSuccess?: boolean } }[]; systemError?: string };
+        };
+        allowed += parsed.response?.items?.filter((item) => item.value?.isSuccess === true).length ?? 0;
         if (!response.ok || parsed.response?.items?.length !== keys.length || parsed.response.systemError) {
           errors += 1;
         }
@@ -117,6 +128,7 @@ async function runPhase(phase: 'cold' | 'warm', url: string, images: readonly st
     phase,
     requests: latencies.length,
     keys: latencies.length * scenario.keysPerRequest,
+    allowed,
     errors,
     seconds: Math.round(seconds * 100) / 100,
     requestsPerSecond: Math.round((latencies.length / seconds) * 10) / 10,
@@ -131,13 +143,13 @@ async function runPhase(phase: 'cold' | 'warm', url: string, images: readonly st
 }
 
 function table(results: readonly PhaseResult[], peakRss: number): string {
-  const header = '| phase | requests | keys | errors | req/s | keys/s | p50 ms | p95 ms | p99 ms | max ms |';
+  const header = '| phase | requests | keys | allowed | errors | req/s | keys/s | p50 ms | p95 ms | p99 ms | max ms |';
   const rows = results.map(
     (r) =>
-      `| ${r.phase} | ${r.requests} | ${r.keys} | ${r.errors} | ${r.requestsPerSecond} | ${r.keysPerSecond} | ` +
+      `| ${r.phase} | ${r.requests} | ${r.keys} | ${r.allowed} | ${r.errors} | ${r.requestsPerSecond} | ${r.keysPerSecond} | ` +
       `${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.latencyMs.max} |`,
   );
-  return [header, '|---|---|---|---|---|---|---|---|---|---|', ...rows, '', `provider peak RSS: ${peakRss} MiB`].join('\n');
+  return [header, '|---|---|---|---|---|---|---|---|---|---|---|', ...rows, '', `provider peak RSS: ${peakRss} MiB`].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -147,8 +159,11 @@ async function main(): Promise<void> {
   let provider: StartedProvider | undefined;
   try {
     const images: string[] = [];
+    const signer = scenario.signed ? await createNotationSigner(join(workDir, 'notation'), 'signet-bench') : undefined;
     for (let i = 0; i < scenario.uniqueImages; i += 1) {
-      images.push((await pushImage(registry, `bench/app${i}`, 'v1')).reference);
+      const image = await pushImage(registry, `bench/app${i}`, 'v1');
+      await signer?.sign(`${registry.host}/bench/app${i}@${image.digest}`);
+      images.push(image.reference);
     }
     let registryHost = registry.host;
     if (scenario.registryLatencyMs > 0) {
@@ -157,8 +172,9 @@ async function main(): Promise<void> {
     }
     const keys = images.map((ref) => ref.replace(registry.host, registryHost));
     const configPath = join(workDir, 'config.yaml');
-    // An empty trust store: every image is judged (and denied) by the whole pipeline.
-    await writeFile(configPath, notationConfig({ trust: { $case: 'paths', paths: [workDir] } }));
+    // Unsigned: an empty trust store, every image is judged (and denied) by the whole pipeline.
+    const trust = signer === undefined ? [workDir] : [signer.certificatePath];
+    await writeFile(configPath, notationConfig({ trust: { $case: 'paths', paths: trust } }));
     provider = await startProvider(['--insecure-http', '--config', configPath, '--log-level', 'warn']);
     const url = `${provider.url}/ratify/gatekeeper/v1/verify`;
     const cold = await runPhase('cold', url, keys);
