@@ -1,30 +1,15 @@
 // Certificates for tests, the demo and the benchmark, made by the real openssl CLI in a directory the
 // caller owns: a CA, serving certificates for 127.0.0.1/localhost and client certificates (mTLS).
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
+import { openssl } from './openssl-ca.js';
 
 export interface KeyPair {
   readonly cert: string;
   readonly key: string;
 }
 
-async function openssl(args: readonly string[], cwd: string): Promise<void> {
-  try {
-    await execFileAsync('openssl', args, { cwd });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(
-        'tests need the openssl CLI: install it with `apt-get install openssl`',
-      );
-    }
-    throw error;
-  }
-}
 
 export async function createCa(dir: string, name: string): Promise<KeyPair> {
   await openssl(
