@@ -15,6 +15,10 @@ export interface NotationConfigOptions {
   readonly version?: string;
   /** Basic credentials per registry host, through the Store's `parameters.signet` extension. */
   readonly credentials?: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
+  /** The whole `trustPolicies` list (notation's JSON shape), replacing the one statement built from `level` and `trustedIdentity`. */
+  readonly trustPolicies?: readonly object[];
+  /** With inline trust: TSA roots as a second inline provider, bound as the `tsa:stamps` trust store. */
+  readonly tsaCertificatePem?: string;
 }
 
 function storeDocument(credentials: NotationConfigOptions['credentials']): string {
@@ -34,27 +38,35 @@ spec:
 ${parameters}`;
 }
 
-export function notationConfig(options: NotationConfigOptions): string {
-  const { trust } = options;
-  const keyProvider =
-    trust.$case === 'inline'
-      ? `apiVersion: config.ratify.deislabs.io/v1beta1
+/** An inline KeyManagementProvider named `name` holding `pem`, followed by a document separator. */
+function inlineKeyProvider(name: string, pem: string): string {
+  return `apiVersion: config.ratify.deislabs.io/v1beta1
 kind: KeyManagementProvider
 metadata:
-  name: certstore-inline
+  name: ${name}
 spec:
   provider: inline
   parameters:
     value: |
-${trust.certificatePem.trim().split('\n').map((line) => `      ${line}`).join('\n')}
+${pem.trim().split('\n').map((line) => `      ${line}`).join('\n')}
 ---
-`
-      : '';
+`;
+}
+
+export function notationConfig(options: NotationConfigOptions): string {
+  const { trust } = options;
+  const keyProvider = trust.$case === 'inline' ? inlineKeyProvider('certstore-inline', trust.certificatePem) : '';
+  const tsaProvider =
+    options.tsaCertificatePem === undefined ? '' : inlineKeyProvider('certstore-tsa', options.tsaCertificatePem);
+  const inlineStores =
+    options.tsaCertificatePem === undefined
+      ? 'verificationCertStores:\n      certs:\n        - certstore-inline'
+      : 'verificationCertStores:\n      ca:\n        certs: [certstore-inline]\n      tsa:\n        stamps: [certstore-tsa]';
   const certificates =
     trust.$case === 'inline'
-      ? 'verificationCertStores:\n      certs:\n        - certstore-inline'
+      ? inlineStores
       : `verificationCerts: ${JSON.stringify(trust.paths)}`;
-  return `${keyProvider}${storeDocument(options.credentials)}---
+  return `${keyProvider}${tsaProvider}${storeDocument(options.credentials)}---
 apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Verifier
 metadata:
@@ -66,12 +78,16 @@ spec:
     ${certificates}
     trustPolicyDoc:
       version: ${options.version ?? '"1.0"'}
-      trustPolicies:
+      trustPolicies:${
+        options.trustPolicies === undefined
+          ? `
         - name: default
           registryScopes: ["*"]
           signatureVerification:
             level: ${options.level ?? 'strict'}
           trustStores: ["ca:certs"]
-          trustedIdentities: [${JSON.stringify(options.trustedIdentity ?? '*')}]
+          trustedIdentities: [${JSON.stringify(options.trustedIdentity ?? '*')}]`
+          : ` ${JSON.stringify(options.trustPolicies)}`
+      }
 `;
 }

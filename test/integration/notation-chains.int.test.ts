@@ -1,11 +1,11 @@
 // openssl-made chains root → intermediate → leaf for every key type notation supports, signed by the real
 // notation CLI (JWS and COSE), pushed to a real olareg registry and judged by a real signet process.
-import { X509Certificate, createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
-import { attachArtifact, pushImage, type PushedManifest } from '../helpers/images.js';
+import { attachArtifact, pushImage } from '../helpers/images.js';
+import { createJwsEnvelope } from '../helpers/notation-verify.js';
 import {
   KEY_SPECS,
   createCertificateChain,
@@ -109,45 +109,13 @@ describe('notation signatures by openssl-made chains', () => {
   });
 });
 
-/**
- * A notation JWS envelope (notary.x509, ES256) made in the test with node's crypto, for chains notation refuses
- * to sign with: it checks the leaf's EKU itself at signing time.
- */
-async function jwsEnvelope(chain: CertificateChain, subject: PushedManifest): Promise<string> {
-  const base64url = (bytes: Buffer | string) => Buffer.from(bytes).toString('base64url');
-  const protectedHeader = {
-    alg: 'ES256',
-    crit: ['io.cncf.notary.signingScheme'],
-    cty: 'application/vnd.cncf.notary.payload.v1+json',
-    'io.cncf.notary.signingScheme': 'notary.x509',
-    'io.cncf.notary.signingTime': new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z'),
-  };
-  const payload = {
-    targetArtifact: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-  };
-  const signingInput = `${base64url(JSON.stringify(protectedHeader))}.${base64url(JSON.stringify(payload))}`;
-  const key = createPrivateKey(await readFile(chain.leaf.keyPath));
-  const signature = cryptoSign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
-  const certificates = await Promise.all(
-    [chain.leaf, chain.intermediate, chain.root].map(async (c) =>
-      new X509Certificate(await readFile(c.certPath)).raw.toString('base64'),
-    ),
-  );
-  const [encodedHeader, encodedPayload] = signingInput.split('.');
-  return JSON.stringify({
-    payload: encodedPayload,
-    protected: encodedHeader,
-    header: { x5c: certificates, 'io.cncf.notary.signingAgent': 'signet-test' },
-    signature: base64url(signature),
-  });
-}
-
 async function attachedJws(name: string): Promise<string> {
   const entry = chains.get(name);
   if (entry === undefined) throw new Error(`no chain ${name}`);
   const repository = `handmade/${name.toLowerCase()}`;
   const image = await pushImage(registry, repository, 'v1');
-  const envelope = await jwsEnvelope(entry.chain, image);
+  // notation refuses to sign with these leaves (it checks the EKU itself), so the envelope is made here.
+  const envelope = await createJwsEnvelope(entry.chain, entry.chain.leaf, image);
   await attachArtifact(
     registry,
     `${registry.host}/${repository}@${image.digest}`,
