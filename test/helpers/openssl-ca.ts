@@ -50,6 +50,8 @@ export interface ChainOptions {
   readonly key: KeySpec;
   /** EKU of the leaf (default codeSigning). */
   readonly leafExtendedKeyUsage?: 'codeSigning' | 'serverAuth';
+  /** keyUsage of the leaf as openssl writes it (default `critical,digitalSignature`); null leaves it out. */
+  readonly leafKeyUsage?: string | null;
   /** Authority Information Access OCSP URL written into the leaf. */
   readonly ocspUrl?: string;
   /** CRL distribution point written into the leaf. */
@@ -209,9 +211,10 @@ export async function issueLeaf(
   options: ChainOptions,
 ): Promise<IssuedCertificate & { readonly chainPath: string }> {
   const now = Date.now();
+  const keyUsage = options.leafKeyUsage === undefined ? 'critical,digitalSignature' : options.leafKeyUsage;
   const leafExtensions = [
     'basicConstraints=CA:FALSE',
-    'keyUsage=critical,digitalSignature',
+    ...(keyUsage === null ? [] : [`keyUsage=${keyUsage}`]),
     `extendedKeyUsage=${options.leafExtendedKeyUsage ?? 'codeSigning'}`,
     'subjectKeyIdentifier=hash',
     ...(options.ocspUrl === undefined ? [] : [`authorityInfoAccess=OCSP;URI:${options.ocspUrl}`]),

@@ -299,6 +299,13 @@ const cases: readonly DifferentialCase[] = [
     image: () =>
       withEnvelope('leaf/server-auth', (image) => createJwsEnvelope(chain, leaf('server-auth'), image)),
   },
+  ...(['no-key-usage', 'wrong-key-usage', 'non-critical-key-usage'] as const).map((name) => ({
+    name: `leaf with ${name.replaceAll('-', ' ')}`,
+    policy: 'main' as const,
+    expected: 'fail' as const,
+    reason: /certificate-chain is invalid/,
+    image: () => withEnvelope(`leaf/${name}`, (image) => createJwsEnvelope(chain, leaf(name), image)),
+  })),
   {
     name: 'leaf revoked at its OCSP responder',
     policy: 'main',
@@ -371,6 +378,9 @@ beforeAll(async () => {
       leafValidity: { notBefore: new Date(now + DAY_MS), notAfter: new Date(now + 2 * DAY_MS) },
     },
     'server-auth': { key: KEY, leafExtendedKeyUsage: 'serverAuth' as const },
+    'no-key-usage': { key: KEY, leafKeyUsage: null },
+    'wrong-key-usage': { key: KEY, leafKeyUsage: 'critical,keyEncipherment' },
+    'non-critical-key-usage': { key: KEY, leafKeyUsage: 'digitalSignature' },
     revoked: { key: KEY, crlUrl: `${revocationBase}/intermediate.crl` },
     'revoked-ocsp': { key: KEY, ocspUrl: `${revocationBase}/ocsp` },
   };
