@@ -39,7 +39,8 @@ ${parameters}`;
 }
 
 /** An inline KeyManagementProvider named `name` holding `pem`, followed by a document separator. */
-function inlineKeyProvider(name: string, pem: string): string {
+/** An inline KeyManagementProvider document (followed by `---`) holding `pem`. */
+export function inlineKeyProvider(name: string, pem: string): string {
   return `apiVersion: config.ratify.deislabs.io/v1beta1
 kind: KeyManagementProvider
 metadata:

@@ -2,8 +2,6 @@
 // the same trust policy document and trust store; they must agree, and agree with the expected verdict.
 // Images live in a real olareg registry; signatures come from the notation CLI (or, where notation refuses to
 // sign, a hand-made JWS); tampered envelopes are fetched back with oras, modified here and attached anew.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +30,7 @@ import {
 } from '../helpers/openssl-ca.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { notationConfig } from '../helpers/ratify-config.js';
+import { startRevocationServer, type RevocationServer } from '../helpers/revocation-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { runTool } from '../helpers/tools.js';
 import { startTsa, type TestTsa } from '../helpers/tsa.js';
@@ -56,7 +55,7 @@ interface DifferentialCase {
 
 let dir: string;
 let registry: TestRegistry;
-let revocationServer: Server | undefined;
+let revocationServer: RevocationServer | undefined;
 let chain: CertificateChain;
 let signer: ChainSigner;
 let strangerSigner: ChainSigner;
@@ -324,29 +323,7 @@ const cases: readonly DifferentialCase[] = [
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'signet-notation-differential-'));
-  let crl: Buffer = Buffer.alloc(0);
-  // Set once the responder certificate exists; the URL has to be known before the leaves are issued.
-  const ocsp: { answer?: (request: Buffer) => Promise<Buffer> } = {};
-  revocationServer = createServer((request, response) => {
-    if (request.method === 'GET' && request.url === '/intermediate.crl') {
-      response.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(crl);
-      return;
-    }
-    if (request.method !== 'POST' || request.url !== '/ocsp' || ocsp.answer === undefined) {
-      response.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      ocsp.answer?.(Buffer.concat(chunks)).then(
-        (answer) => response.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(answer),
-        () => response.writeHead(500).end(),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => revocationServer?.listen(0, '127.0.0.1', resolve));
-  const revocationBase = `http://127.0.0.1:${(revocationServer.address() as AddressInfo).port}`;
+  revocationServer = await startRevocationServer();
   registry = await startRegistry();
 
   chain = await createCertificateChain(dir, 'trusted', { key: KEY });
@@ -381,17 +358,17 @@ beforeAll(async () => {
     'no-key-usage': { key: KEY, leafKeyUsage: null },
     'wrong-key-usage': { key: KEY, leafKeyUsage: 'critical,keyEncipherment' },
     'non-critical-key-usage': { key: KEY, leafKeyUsage: 'digitalSignature' },
-    revoked: { key: KEY, crlUrl: `${revocationBase}/intermediate.crl` },
-    'revoked-ocsp': { key: KEY, ocspUrl: `${revocationBase}/ocsp` },
+    revoked: { key: KEY, crlUrl: revocationServer.crlUrl },
+    'revoked-ocsp': { key: KEY, ocspUrl: revocationServer.ocspUrl },
   };
   for (const [name, options] of Object.entries(leafOptions)) {
     leaves.set(name, await issueLeaf(chain, name, options));
   }
   await revokeCertificate(chain, leaf('revoked'));
   await revokeCertificate(chain, leaf('revoked-ocsp'));
-  crl = await createCrl(chain);
+  revocationServer.setCrl(await createCrl(chain));
   const responder = await issueOcspResponder(chain, KEY);
-  ocsp.answer = (request) => answerOcspRequest(chain, responder, request);
+  revocationServer.setOcspAnswerer((request) => answerOcspRequest(chain, responder, request));
   const signingHome = join(dir, 'signing-home');
   signer = await createChainSigner(signingHome, 'trusted', chain);
   strangerSigner = await createChainSigner(signingHome, 'stranger', stranger);
@@ -452,9 +429,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(Object.values(providers).map((provider) => provider.stop()));
-  await new Promise<void>((resolve) =>
-    revocationServer === undefined ? resolve() : revocationServer.close(() => resolve()),
-  );
+  await revocationServer?.stop();
   await tsa?.stop();
   await registry?.stop();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,5 @@
 // Revocation of notation signatures (OCSP, then CRL) against a real openssl CA: `openssl ocsp` answering requests and
 // a CRL made by `openssl ca -gencrl`, both served by a loopback HTTP server in the test; images signed by the real notation CLI.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +18,7 @@ import {
 } from '../helpers/openssl-ca.js';
 import { freePort, startProvider, type StartedProvider } from '../helpers/process.js';
 import { notationConfig } from '../helpers/ratify-config.js';
+import { startRevocationServer, type RevocationServer } from '../helpers/revocation-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const KEY = { $case: 'ec', curve: 'P-256' } as const;
@@ -27,7 +26,7 @@ const KEY = { $case: 'ec', curve: 'P-256' } as const;
 let dir: string;
 let registry: TestRegistry;
 let chain: CertificateChain;
-let revocationServer: Server | undefined;
+let revocationServer: RevocationServer | undefined;
 const providers: Record<'strict' | 'permissive', StartedProvider | undefined> = {
   strict: undefined,
   permissive: undefined,
@@ -52,31 +51,8 @@ function imageOf(leaf: string): string {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'signet-notation-revocation-'));
-  let crl: Buffer = Buffer.alloc(0);
-  // Set once the CA and its responder certificate exist; the URL has to be known before the leaves are issued.
-  const ocsp: { answer?: (request: Buffer) => Promise<Buffer> } = {};
-  revocationServer = createServer((request, response) => {
-    if (request.method === 'GET' && request.url === '/intermediate.crl') {
-      response.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(crl);
-      return;
-    }
-    if (request.method !== 'POST' || request.url !== '/ocsp' || ocsp.answer === undefined) {
-      response.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      ocsp.answer?.(Buffer.concat(chunks)).then(
-        (answer) => response.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(answer),
-        () => response.writeHead(500).end(),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => revocationServer?.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(revocationServer.address() as AddressInfo).port}`;
-  const crlUrl = `${base}/intermediate.crl`;
-  const ocspUrl = `${base}/ocsp`;
+  revocationServer = await startRevocationServer();
+  const { crlUrl, ocspUrl } = revocationServer;
   // A port that was free a moment ago: nothing answers there.
   const deadUrl = `http://127.0.0.1:${await freePort()}`;
 
@@ -98,9 +74,9 @@ beforeAll(async () => {
     await signer.sign(`${registry.host}/revocation/${name}@${image.digest}`);
     signedImages.set(name, image.reference);
   }
-  crl = await createCrl(chain);
+  revocationServer.setCrl(await createCrl(chain));
   const responder = await issueOcspResponder(chain, KEY);
-  ocsp.answer = (request) => answerOcspRequest(chain, responder, request);
+  revocationServer.setOcspAnswerer((request) => answerOcspRequest(chain, responder, request));
 
   const root = await readFile(chain.root.certPath, 'utf8');
   for (const level of ['strict', 'permissive'] as const) {
@@ -118,9 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const provider of Object.values(providers)) await provider?.stop();
-  await new Promise<void>((resolve) =>
-    revocationServer === undefined ? resolve() : revocationServer.close(() => resolve()),
-  );
+  await revocationServer?.stop();
   await registry?.stop();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });

@@ -8,6 +8,7 @@ import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js
 import { pushImage } from '../helpers/images.js';
 import { createCertificateChain, createChainSigner, type CertificateChain } from '../helpers/openssl-ca.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
+import { inlineKeyProvider } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { startTsa, type TestTsa } from '../helpers/tsa.js';
 
@@ -21,26 +22,8 @@ let provider: StartedProvider | undefined;
 let chain: CertificateChain;
 const images: Record<'timestamped' | 'plain', string> = { timestamped: '', plain: '' };
 
-function inlineProvider(name: string, pem: string): string {
-  return `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: KeyManagementProvider
-metadata:
-  name: ${name}
-spec:
-  provider: inline
-  parameters:
-    value: |
-${pem
-  .trim()
-  .split('\n')
-  .map((line) => `      ${line}`)
-  .join('\n')}
----
-`;
-}
-
 function timestampConfig(caPem: string, tsaPem: string): string {
-  return `${inlineProvider('certstore-ca', caPem)}${inlineProvider('certstore-tsa', tsaPem)}apiVersion: config.ratify.deislabs.io/v1beta1
+  return `${inlineKeyProvider('certstore-ca', caPem)}${inlineKeyProvider('certstore-tsa', tsaPem)}apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Store
 metadata:
   name: store-oras
