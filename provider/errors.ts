@@ -192,9 +192,13 @@ export class SignetError extends Error {
     return this.kind === 'inconclusive';
   }
 
-  /** The same failure attributed to an image, keeping code, stage and details. */
+  /** The same failure attributed to an image, unless it already names one. */
   forImage(image: string): SignetError {
-    if (this.image !== undefined) return this;
+    return this.image === undefined ? this.withImage(image) : this;
+  }
+
+  /** The same failure (code, stage, reason, details) naming `image`. */
+  withImage(image: string): SignetError {
     return new SignetError(this.code, {
       stage: this.stage,
       image,

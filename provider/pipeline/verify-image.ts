@@ -186,16 +186,5 @@ function pinToDigest(reference: ImageReference, digest: string): ImageReference 
 
 /** The same verdict for another key naming the same subject; its error names that key's image. */
 function withImage(result: ImageResult, key: string, image: string): ImageResult {
-  const error = result.error === undefined ? undefined : renameImage(result.error, image);
-  return { ...result, key, error };
-}
-
-function renameImage(error: SignetError, image: string): SignetError {
-  return new SignetError(error.code, {
-    stage: error.stage,
-    image,
-    reason: error.reason,
-    remediation: error.remediation,
-    details: error.details,
-  });
+  return { ...result, key, error: result.error?.withImage(image) };
 }
