@@ -4,7 +4,18 @@ import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type ToolName = 'olareg' | 'crane' | 'oras' | 'notation' | 'cosign' | 'opa';
+export type ToolName =
+  | 'olareg'
+  | 'crane'
+  | 'oras'
+  | 'notation'
+  | 'cosign'
+  | 'cosign3'
+  | 'opa'
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kubectl'
+  | 'gatekeeper';
 
 export interface RunToolOptions {
   /** Extra environment variables, merged over the test process's environment. */

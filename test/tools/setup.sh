@@ -24,15 +24,20 @@ log_dir=$tools_dir/logs
 jobs=${SIGNET_TOOLS_JOBS:-2}
 go_parallel=${SIGNET_GO_P:-2}
 
-# name → Go package and version. The binary is named after the package's last path element; a second major
-# of a tool gets its own name here (e.g. cosign3 → github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN3_VERSION).
+# name → Go package and version. The binary is named after the tool (so `etcd`, not `v3`); a second major
+# of a tool gets its own name here (cosign3 → github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN3_VERSION).
 declare -A tool_package=(
   [olareg]=github.com/olareg/olareg/cmd/olareg
   [crane]=github.com/google/go-containerregistry/cmd/crane
   [oras]=oras.land/oras/cmd/oras
   [notation]=github.com/notaryproject/notation/cmd/notation
   [cosign]=github.com/sigstore/cosign/v2/cmd/cosign
+  [cosign3]=github.com/sigstore/cosign/v3/cmd/cosign
   [opa]=github.com/open-policy-agent/opa
+  [etcd]=go.etcd.io/etcd/server/v3
+  [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
+  [kubectl]=k8s.io/kubernetes/cmd/kubectl
+  [gatekeeper]=github.com/open-policy-agent/gatekeeper/v3
 )
 declare -A tool_version=(
   [olareg]=$OLAREG_VERSION
@@ -40,10 +45,15 @@ declare -A tool_version=(
   [oras]=$ORAS_VERSION
   [notation]=$NOTATION_VERSION
   [cosign]=$COSIGN_VERSION
+  [cosign3]=$COSIGN3_VERSION
   [opa]=$OPA_VERSION
+  [etcd]=$ETCD_VERSION
+  [kube-apiserver]=$KUBERNETES_VERSION
+  [kubectl]=$KUBERNETES_VERSION
+  [gatekeeper]=$GATEKEEPER_VERSION
 )
 # Longest build first, so the short ones fill the other slot instead of leaving it idle at the end.
-all_tools=(cosign notation opa oras olareg crane)
+all_tools=(kube-apiserver cosign cosign3 gatekeeper opa notation kubectl oras etcd olareg crane)
 # Debian packages the tests use (checked with dpkg, installed only if missing).
 apt_packages=(openssl)
 
@@ -54,7 +64,7 @@ fail() {
 }
 
 tool_dir() { echo "$tools_dir/$1-${tool_version[$1]}"; }
-tool_binary() { local package=${tool_package[$1]}; echo "${package##*/}"; }
+tool_binary() { echo "$1"; }
 tool_stamp() { echo "${tool_package[$1]}@${tool_version[$1]}"; }
 
 is_installed() {
@@ -86,6 +96,7 @@ install_go_tool() {
   if ! (
     cd "$staging/src"
     go mod init "signet.local/tools/$name"
+    add_staging_replaces "${tool_package[$name]}" "${tool_version[$name]}"
     go get "$(tool_stamp "$name")"
     CGO_ENABLED=0 go build -p "$go_parallel" -trimpath -ldflags='-s -w' \
       -o "$staging/$(tool_binary "$name")" "${tool_package[$name]}"
@@ -100,6 +111,19 @@ install_go_tool() {
   mv "$staging" "$dir"
   link_tool "$name"
   say "$name ${tool_version[$name]}: installed in $((SECONDS - started))s"
+}
+
+# k8s.io/kubernetes points its k8s.io/* staging modules at ./staging with replace directives, which only apply
+# when it is the main module; our throwaway module gets the same pins, each staging module at v0.<minor>.<patch>
+# (how Kubernetes publishes them), read from the kubernetes go.mod itself so a version bump needs no edit here.
+add_staging_replaces() {
+  local package=$1 version=$2 gomod
+  [[ $package == k8s.io/kubernetes/* ]] || return 0
+  gomod=$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  [ -f "$gomod" ] || fail "could not download k8s.io/kubernetes@$version"
+  sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9.-]*\) => \./staging/src/.*#\1#p' "$gomod" | while read -r staged; do
+    go mod edit -replace "$staged=$staged@v0.${version#v1.}"
+  done
 }
 
 apt_updated=0
