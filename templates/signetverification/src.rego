@@ -92,11 +92,15 @@ verification_failed(key, reason) := message_for(image_of(key), specific) if {
 
 failed_prefix(ref) := sprintf("image verification failed for %s: ", [ref])
 
-message_for(_, reason) := reason if contains(reason, "image verification failed for ")
+# Messages that already name the image: signet's "image verification failed for <ref>: …" and its
+# attestor's Kritis wording "image <ref> is not attested", which users of kritis expect verbatim.
+names_image(reason) if contains(reason, "image verification failed for ")
 
-message_for(image, reason) := concat("", [failed_prefix(image), reason]) if {
-	not contains(reason, "image verification failed for ")
-}
+names_image(reason) if regex.match(`^image \S+ is not attested$`, reason)
+
+message_for(_, reason) := reason if names_image(reason)
+
+message_for(image, reason) := concat("", [failed_prefix(image), reason]) if not names_image(reason)
 
 violation contains {"msg": msg} if {
 	remote_data.system_error != ""

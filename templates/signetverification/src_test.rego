@@ -267,3 +267,17 @@ test_other_kind_ignored if {
 		with external_data as testlib.absent_silently
 	count(results) == 0
 }
+
+not_attested_answer(request) := testlib.answer(
+	[[key, {"isSuccess": false, "verifierReports": [{"isSuccess": false, "message": "image alpine:3.11 is not attested"}]}] |
+		some key in request.keys
+	],
+	[],
+	"",
+)
+
+test_attestor_message_is_kept_verbatim if {
+	results := violation with input as testlib.pod({"containers": testlib.containers(["alpine:3.11"])}, {})
+		with external_data as not_attested_answer
+	results == {{"msg": "image alpine:3.11 is not attested"}}
+}
