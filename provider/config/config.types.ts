@@ -16,7 +16,9 @@ export type ConfigKind =
   | 'NamespacedKeyManagementProvider'
   | 'CertificateStore'
   | 'Policy'
-  | 'NamespacedPolicy';
+  | 'NamespacedPolicy'
+  | 'AttestationAuthority'
+  | 'GenericAttestationPolicy';
 
 export interface ResourceId {
   readonly kind: ConfigKind;
@@ -209,6 +211,50 @@ export interface CosignTrustPolicy<P> {
   readonly tLogVerify: boolean;
   /** Ratify default: https://rekor.sigstore.dev. */
   readonly rekorURL: string;
+  // signet extensions (not in Ratify); absent means the default named.
+  /** cosign's `--signature-digest-algorithm`: the hash ECDSA and RSA signatures are checked over (default sha256). */
+  readonly signatureDigestAlgorithm?: CosignDigestAlgorithm;
+  /** Which `critical.identity.docker-reference` a simple-signing payload must name (default: not checked, as cosign). */
+  readonly signedIdentity?: CosignSignedIdentity;
+  /** Kyverno's attestor `count`: valid signatures by this many distinct keys are needed (default 1: any key). */
+  readonly count?: number;
+  /** Kyverno's `required`: false reports failures without denying (audit); default true. */
+  readonly required?: boolean;
+  /** Attestations (`cosign attest`) judged by predicate type; an attestation of another type fails. */
+  readonly attestations?: readonly CosignAttestationRule[];
+}
+
+export type CosignDigestAlgorithm = 'sha224' | 'sha256' | 'sha384' | 'sha512';
+
+/** containers-policy.json's `signedIdentity` types that apply to a digest-pinned subject. */
+export type CosignSignedIdentity =
+  | { readonly $case: 'matchRepository' }
+  | { readonly $case: 'exactRepository'; readonly dockerRepository: string };
+
+export interface CosignAttestationRule {
+  /** The in-toto predicate type URI (cosign's short names such as `slsaprovenance` are expanded at load). */
+  readonly predicateType: string;
+  /** Kyverno-style condition blocks over the predicate; every block must hold. Empty: none. */
+  readonly conditions: readonly CosignConditionBlock[];
+}
+
+/** Kyverno's `AnyAllConditions`: every `all` condition holds, and one `any` condition when there are any. */
+export interface CosignConditionBlock {
+  readonly all: readonly CosignCondition[];
+  readonly any: readonly CosignCondition[];
+}
+
+/** Kyverno's condition operators signet evaluates (exact JSON equality; no wildcards). */
+export type CosignConditionOperator = 'Equals' | 'NotEquals' | 'In' | 'NotIn';
+
+export interface CosignCondition {
+  /** As written (`{{ builder.id }}`), for messages. */
+  readonly key: string;
+  /** The field path into the predicate (`['builder', 'id']`). */
+  readonly path: readonly string[];
+  readonly operator: CosignConditionOperator;
+  /** Any JSON value; for In/NotIn a list. */
+  readonly value: unknown;
 }
 
 export type CosignMode<P> =
@@ -255,10 +301,49 @@ export interface RegoPolicyConfig {
 
 export type PolicyConfig = ConfigPolicyConfig | RegoPolicyConfig;
 
+// ---------------------------------------------------------------- kritis attestation (kritis.grafeas.io/v1beta1)
+
+/** One public key of an AttestationAuthority (PKIX), parsed at load time. */
+export interface AttestorPublicKey {
+  /** kritis `keyId` / ACK `publicKeyId`, for reports; undefined when not written. */
+  readonly keyId: string | undefined;
+  readonly key: PublicKey;
+  /** Grafeas' signature algorithm name as written (`RSA_SIGN_PKCS1_2048_SHA256`), checked against the key. */
+  readonly signatureAlgorithm: string | undefined;
+}
+
+/** A kritis AttestationAuthority: named public keys whose signatures over an image digest attest it. */
+export interface AttestationAuthorityConfig {
+  readonly $case: 'attestationAuthority';
+  /** Namespace undefined means cluster-wide (ACK writes it without one). */
+  readonly resource: ResourceId;
+  readonly noteReference: string;
+  readonly publicKeys: readonly AttestorPublicKey[];
+}
+
+/**
+ * A kritis GenericAttestationPolicy: in its namespace, an image must be referenced by digest and attested
+ * by one of the named authorities. `A` is the authority name as written, or the resolved authority.
+ */
+export interface AttestationPolicyConfig<A = AttestationAuthorityConfig> {
+  readonly $case: 'attestationPolicy';
+  /** Always namespaced; written without a namespace it is in `default`, as kubectl would put it. */
+  readonly resource: ResourceId;
+  readonly authorities: readonly A[];
+  /** `admissionWhitelistPatterns[].namePattern`: images admitted without attestation. */
+  readonly admissionWhitelistPatterns: readonly string[];
+}
+
 // ---------------------------------------------------------------- resources and snapshot
 
 /** One validated resource; verifiers still name their key providers, the snapshot resolves them. */
-export type ConfigResource = StoreConfig | VerifierConfig<KeyProviderRef> | KeyProviderConfig | PolicyConfig;
+export type ConfigResource =
+  | StoreConfig
+  | VerifierConfig<KeyProviderRef>
+  | KeyProviderConfig
+  | PolicyConfig
+  | AttestationAuthorityConfig
+  | AttestationPolicyConfig<string>;
 
 /**
  * Everything verification reads, deeply frozen. A change builds a new snapshot with a higher
@@ -276,6 +361,9 @@ export interface ConfigSnapshot {
   readonly certificateStores: readonly KeyProviderConfig[];
   /** Declared Policy / NamespacedPolicy resources; see `toNamespaceView` for the effective one. */
   readonly policies: readonly PolicyConfig[];
+  readonly attestationAuthorities: readonly AttestationAuthorityConfig[];
+  /** GenericAttestationPolicy resources with their authorities resolved. */
+  readonly attestationPolicies: readonly AttestationPolicyConfig[];
 }
 
 /** What applies to one request: namespaced resources of its namespace, else the cluster-wide ones. */
@@ -283,4 +371,6 @@ export interface NamespaceView {
   readonly stores: readonly StoreConfig[];
   readonly verifiers: readonly VerifierConfig[];
   readonly policy: PolicyConfig;
+  /** The GenericAttestationPolicies of the request's namespace; empty when it has none. */
+  readonly attestationPolicies: readonly AttestationPolicyConfig[];
 }

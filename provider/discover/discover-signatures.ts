@@ -57,14 +57,23 @@ async function fetchReferrer(
   return { $case: 'referrer', descriptor, manifest, artifactType };
 }
 
-async function fetchCosignSignature(
+/** cosign's attestations (`sha256-<hex>.att` tag), as cosign names them in OCI 1.1 referrers mode. */
+export const COSIGN_ATTESTATION_ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.att.v1+json';
+
+const COSIGN_TAG_ARTIFACT_TYPES: Readonly<Record<'sig' | 'att', string>> = {
+  sig: ARTIFACT_TYPES.cosignSignature,
+  att: COSIGN_ATTESTATION_ARTIFACT_TYPE,
+};
+
+async function fetchCosignTag(
   client: RegistryClient,
   subject: ImageReference,
   subjectDigest: string,
+  kind: 'sig' | 'att',
   callOptions: RegistryCallOptions,
 ): Promise<SignatureArtifact | undefined> {
   try {
-    const manifest = await client.getManifest(toTagReference(subject, toCosignTag(subjectDigest, 'sig')), {
+    const manifest = await client.getManifest(toTagReference(subject, toCosignTag(subjectDigest, kind)), {
       ...callOptions,
       stage: 'discover',
       accept: IMAGE_MANIFEST_MEDIA_TYPES,
@@ -73,7 +82,7 @@ async function fetchCosignSignature(
       $case: 'cosignTag',
       descriptor: manifest.descriptor,
       manifest,
-      artifactType: ARTIFACT_TYPES.cosignSignature,
+      artifactType: COSIGN_TAG_ARTIFACT_TYPES[kind],
     };
   } catch (error) {
     if (error instanceof SignetError && error.code === 'REGISTRY_NOT_FOUND') return undefined;
@@ -83,7 +92,7 @@ async function fetchCosignSignature(
 
 /**
  * Finds the signature artifacts of a digest-pinned subject: referrers of the wanted artifact
- * types (the referrers API, else the `sha256-<hex>` tag-schema index), plus cosign's `.sig` tag.
+ * types (the referrers API, else the `sha256-<hex>` tag-schema index), plus cosign's `.sig` and `.att` tags.
  * Every artifact manifest is fetched by digest and verified; counts are bounded by the client's
  * limits. Fetches run concurrently (bounded per host by the client); the first failure cancels the rest.
  */
@@ -106,6 +115,8 @@ export async function discoverSignatures(
     stage: 'discover',
   };
   const wantCosignTag = options.cosignTag ?? options.artifactTypes.includes(ARTIFACT_TYPES.cosignSignature);
+  const wantAttestationTag =
+    options.cosignAttestationTag ?? options.artifactTypes.includes(COSIGN_ATTESTATION_ARTIFACT_TYPE);
   // The first failure is the one to report: siblings it cancels fail afterwards as timeouts.
   let firstFailure: { readonly error: unknown } | undefined;
   const cancelOnFailure = <T>(promise: Promise<T>): Promise<T> =>
@@ -117,9 +128,12 @@ export async function discoverSignatures(
       throw error;
     });
 
-  const cosignLookup = wantCosignTag
-    ? cancelOnFailure(fetchCosignSignature(client, subject, subjectDigest, callOptions))
-    : Promise.resolve(undefined);
+  const lookupTag = (wanted: boolean, kind: 'sig' | 'att') =>
+    wanted
+      ? cancelOnFailure(fetchCosignTag(client, subject, subjectDigest, kind, callOptions))
+      : Promise.resolve(undefined);
+  const signatureTagLookup = lookupTag(wantCosignTag, 'sig');
+  const attestationTagLookup = lookupTag(wantAttestationTag, 'att');
   const referrerLookup = cancelOnFailure(
     (async () => {
       if (options.artifactTypes.length === 0) return { source: 'referrersApi' as const, artifacts: [] };
@@ -141,17 +155,23 @@ export async function discoverSignatures(
     })(),
   );
   // Everything settles before deciding, so no fetch outlives the call unobserved.
-  const [referrers, cosign] = await Promise.allSettled([referrerLookup, cosignLookup]);
-  if (referrers.status === 'rejected' || cosign.status === 'rejected') {
-    // Both lookups go through cancelOnFailure, so the first failure is recorded.
+  const [referrers, ...tags] = await Promise.allSettled([
+    referrerLookup,
+    signatureTagLookup,
+    attestationTagLookup,
+  ]);
+  if (referrers.status === 'rejected' || tags.some((tag) => tag.status === 'rejected')) {
+    // Every lookup goes through cancelOnFailure, so the first failure is recorded.
     throw toSignetError(firstFailure?.error, 'discover');
   }
   const artifacts = [...referrers.value.artifacts];
-  if (
-    cosign.value !== undefined &&
-    !artifacts.some((artifact) => artifact.descriptor.digest === cosign.value?.descriptor.digest)
-  ) {
-    artifacts.push(cosign.value);
+  for (const tag of tags) {
+    const tagged = tag.status === 'fulfilled' ? tag.value : undefined;
+    if (
+      tagged !== undefined &&
+      !artifacts.some((artifact) => artifact.descriptor.digest === tagged.descriptor.digest)
+    )
+      artifacts.push(tagged);
   }
   return { subject, artifacts, referrersSource: referrers.value.source };
 }

@@ -11,7 +11,7 @@ export type SignatureArtifact =
       readonly artifactType: string;
     }
   | {
-      /** cosign's `sha256-<hex>.sig` tag in the subject's repository. */
+      /** cosign's `sha256-<hex>.sig` (or `.att`) tag in the subject's repository. */
       readonly $case: 'cosignTag';
       readonly descriptor: Descriptor;
       readonly manifest: FetchedManifest;
@@ -31,6 +31,8 @@ export interface DiscoverOptions extends RegistryCallOptions {
   readonly artifactTypes: readonly string[];
   /** Also look for cosign's `.sig` tag (default: when `artifactTypes` includes cosign's signature type). */
   readonly cosignTag?: boolean;
+  /** Also look for cosign's `.att` tag (default: when `artifactTypes` includes cosign's attestation type). */
+  readonly cosignAttestationTag?: boolean;
 }
 
 export interface ResolveOptions extends RegistryCallOptions {

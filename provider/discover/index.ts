@@ -5,5 +5,5 @@ export type {
   ResolvedSubject,
   SignatureArtifact,
 } from './discover.types.js';
-export { discoverSignatures } from './discover-signatures.js';
+export { COSIGN_ATTESTATION_ARTIFACT_TYPE, discoverSignatures } from './discover-signatures.js';
 export { resolveSubject } from './resolve-subject.js';

@@ -1,7 +1,12 @@
 import type {
+  CosignAttestationRule,
+  CosignCondition,
+  CosignConditionBlock,
+  CosignDigestAlgorithm,
   CosignKeyRef,
   CosignKeyless,
   CosignMode,
+  CosignSignedIdentity,
   CosignTrustPolicy,
   KeyProviderRef,
 } from '../config.types.js';
@@ -9,7 +14,32 @@ import { readKeyProviderRef } from './notation.js';
 import type { FieldReader, Node } from './reader.js';
 
 export const DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
-const POLICY_FIELDS = ['name', 'version', 'scopes', 'keys', 'keyless', 'tLogVerify', 'rekorURL'] as const;
+const POLICY_FIELDS = [
+  'name',
+  'version',
+  'scopes',
+  'keys',
+  'keyless',
+  'tLogVerify',
+  'rekorURL',
+  // signet extensions
+  'signatureDigestAlgorithm',
+  'signedIdentity',
+  'count',
+  'required',
+  'attestations',
+] as const;
+const DIGEST_ALGORITHMS: readonly CosignDigestAlgorithm[] = ['sha224', 'sha256', 'sha384', 'sha512'];
+const SIGNED_IDENTITY_FIELDS = ['type', 'dockerRepository'] as const;
+const ATTESTATION_FIELDS = ['predicateType', 'conditions'] as const;
+const CONDITION_BLOCK_FIELDS = ['all', 'any'] as const;
+const CONDITION_FIELDS = ['key', 'operator', 'value'] as const;
+const CONDITION_OPERATORS = ['Equals', 'NotEquals', 'In', 'NotIn'] as const;
+/** Bounds on what one attestation rule may ask, so evaluating it stays cheap. */
+const MAX_CONDITIONS = 32;
+const MAX_PATH_SEGMENTS = 16;
+/** A field path as Kyverno writes it, `{{ builder.id }}` or `builder.id`: dot-separated names, no JMESPath functions. */
+const CONDITION_KEY = /^(?:\{\{\s*)?([A-Za-z0-9_@$-]+(?:\.[A-Za-z0-9_@$-]+)*)(?:\s*\}\})?$/;
 const KEY_FIELDS = ['provider', 'file', 'name', 'version'] as const;
 const KEYLESS_FIELDS = [
   'ctLogVerify',
@@ -105,6 +135,110 @@ function readKeyless(reader: FieldReader, node: Node): CosignKeyless | undefined
   };
 }
 
+function readSignedIdentity(reader: FieldReader, node: Node): CosignSignedIdentity | undefined {
+  if (reader.mapping(node) === undefined) return undefined;
+  reader.knownFields(node, SIGNED_IDENTITY_FIELDS);
+  const type = reader.oneOf(reader.child(node, 'type'), ['matchRepository', 'exactRepository'] as const, {
+    required: true,
+  });
+  const repositoryNode = reader.child(node, 'dockerRepository');
+  if (type === 'matchRepository') {
+    if (reader.isPresent(repositoryNode))
+      reader.report(repositoryNode, 'is only used with type exactRepository');
+    return { $case: type };
+  }
+  if (type === undefined) return undefined;
+  const dockerRepository = reader.string(repositoryNode, { required: true, nonEmpty: true });
+  return dockerRepository === undefined ? undefined : { $case: type, dockerRepository };
+}
+
+function readCondition(reader: FieldReader, node: Node): CosignCondition | undefined {
+  if (reader.mapping(node, { required: true }) === undefined) return undefined;
+  reader.knownFields(node, CONDITION_FIELDS);
+  const keyNode = reader.child(node, 'key');
+  const key = reader.string(keyNode, { required: true, nonEmpty: true });
+  const operator = reader.oneOf(reader.child(node, 'operator'), CONDITION_OPERATORS, { required: true });
+  const valueNode = reader.child(node, 'value');
+  if (!reader.isPresent(valueNode)) reader.report(valueNode, 'is required');
+  else if ((operator === 'In' || operator === 'NotIn') && !Array.isArray(valueNode.value))
+    reader.report(valueNode, `must be a list for ${operator}`);
+  const path = key === undefined ? undefined : CONDITION_KEY.exec(key)?.[1]?.split('.');
+  if (key !== undefined && path === undefined)
+    reader.report(keyNode, 'must be a field path such as "{{ builder.id }}" (names separated by dots)');
+  else if (path !== undefined && path.length > MAX_PATH_SEGMENTS)
+    reader.report(keyNode, `must have at most ${MAX_PATH_SEGMENTS} path segments`);
+  if (key === undefined || path === undefined || operator === undefined || !reader.isPresent(valueNode))
+    return undefined;
+  return { key, path, operator, value: valueNode.value };
+}
+
+function readConditionBlock(reader: FieldReader, node: Node): CosignConditionBlock | undefined {
+  if (reader.mapping(node, { required: true }) === undefined) return undefined;
+  reader.knownFields(node, CONDITION_BLOCK_FIELDS);
+  const readList = (name: string) =>
+    reader.list(reader.child(node, name), (item) => readCondition(reader, item), {
+      maxItems: MAX_CONDITIONS,
+    }) ?? [];
+  const block = { all: readList('all'), any: readList('any') };
+  if (block.all.length === 0 && block.any.length === 0) reader.report(node, 'needs all or any conditions');
+  return block;
+}
+
+function readAttestation(reader: FieldReader, node: Node): CosignAttestationRule | undefined {
+  if (reader.mapping(node, { required: true }) === undefined) return undefined;
+  reader.knownFields(node, ATTESTATION_FIELDS);
+  const predicateType = reader.string(reader.child(node, 'predicateType'), {
+    required: true,
+    nonEmpty: true,
+  });
+  const conditions =
+    reader.list(reader.child(node, 'conditions'), (item) => readConditionBlock(reader, item), {
+      maxItems: MAX_CONDITIONS,
+    }) ?? [];
+  return predicateType === undefined ? undefined : { predicateType, conditions };
+}
+
+/** Kyverno's attestor count: a whole number from 1 to the number of keys. */
+function readCount(reader: FieldReader, node: Node, keyCount: number): number | undefined {
+  const count = reader.positiveNumber(node);
+  if (count === undefined) return undefined;
+  if (!Number.isInteger(count)) reader.report(node, 'must be a whole number');
+  else if (count > keyCount) reader.report(node, `must be at most the number of keys (${keyCount})`);
+  else return count;
+  return undefined;
+}
+
+/** signet's additions to a Ratify trust policy, each present only when written. */
+function readExtensions(
+  reader: FieldReader,
+  node: Node,
+  keyCount: number,
+): Partial<CosignTrustPolicy<KeyProviderRef>> {
+  const signatureDigestAlgorithm = reader.oneOf(
+    reader.child(node, 'signatureDigestAlgorithm'),
+    DIGEST_ALGORITHMS,
+  );
+  const signedIdentity = readSignedIdentity(reader, reader.child(node, 'signedIdentity'));
+  const countNode = reader.child(node, 'count');
+  const count = readCount(reader, countNode, keyCount);
+  if (reader.isPresent(countNode) && keyCount === 0) reader.report(countNode, 'counts keys and needs keys');
+  const requiredNode = reader.child(node, 'required');
+  const attestations = reader.list(
+    reader.child(node, 'attestations'),
+    (item) => readAttestation(reader, item),
+    {
+      nonEmpty: true,
+    },
+  );
+  return {
+    ...(signatureDigestAlgorithm === undefined ? {} : { signatureDigestAlgorithm }),
+    ...(signedIdentity === undefined ? {} : { signedIdentity }),
+    ...(count === undefined ? {} : { count }),
+    ...(reader.isPresent(requiredNode) ? { required: reader.boolean(requiredNode, true) } : {}),
+    ...(attestations === undefined ? {} : { attestations }),
+  };
+}
+
 function readTrustPolicy(reader: FieldReader, node: Node): CosignTrustPolicy<KeyProviderRef> | undefined {
   if (reader.mapping(node, { required: true }) === undefined) return undefined;
   reader.knownFields(node, POLICY_FIELDS);
@@ -121,8 +255,9 @@ function readTrustPolicy(reader: FieldReader, node: Node): CosignTrustPolicy<Key
   if (!hasKeys && !reader.isPresent(keylessNode)) reader.report(node, 'one of keys or keyless is required');
   const tLogVerify = reader.boolean(reader.child(node, 'tLogVerify'), true);
   const rekorURL = readUrl(reader, reader.child(node, 'rekorURL')) ?? DEFAULT_REKOR_URL;
+  const extensions = readExtensions(reader, node, keys?.length ?? 0);
   if (name === undefined || version === undefined || scopes === undefined) return undefined;
-  return { name, version, scopes, keys: keys ?? [], keyless, tLogVerify, rekorURL };
+  return { name, version, scopes, keys: keys ?? [], keyless, tLogVerify, rekorURL, ...extensions };
 }
 
 /** Ratify's cross-policy scope rules: `*` alone and once, no duplicates, no overlapping prefixes. */

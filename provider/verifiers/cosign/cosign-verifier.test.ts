@@ -21,6 +21,8 @@ import {
 import { SIMPLE_SIGNING_MEDIA_TYPE } from './simple-signing.js';
 
 const ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+const ATTESTATION_TYPE = 'application/vnd.dev.cosign.artifact.att.v1+json';
+const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const SUBJECT_DIGEST = `sha256:${'1'.repeat(64)}`;
 const SIG_DIGEST = `sha256:${'2'.repeat(64)}`;
 const SUBJECT: ImageReference = {
@@ -48,11 +50,11 @@ function digestOf(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-function payloadFor(digest: string): Buffer {
+function payloadFor(digest: string, reference = 'registry.example/team/app'): Buffer {
   return Buffer.from(
     JSON.stringify({
       critical: {
-        identity: { 'docker-reference': 'registry.example/team/app' },
+        identity: { 'docker-reference': reference },
         image: { 'docker-manifest-digest': digest },
         type: 'cosign container image signature',
       },
@@ -67,10 +69,16 @@ interface Layer {
 }
 
 function signedLayer(
-  options: { key?: typeof trusted.privateKey; digest?: string; annotations?: Record<string, string> } = {},
+  options: {
+    key?: typeof trusted.privateKey;
+    digest?: string;
+    reference?: string;
+    hash?: string;
+    annotations?: Record<string, string>;
+  } = {},
 ): Layer {
-  const blob = payloadFor(options.digest ?? SUBJECT_DIGEST);
-  const signature = sign('sha256', blob, {
+  const blob = payloadFor(options.digest ?? SUBJECT_DIGEST, options.reference);
+  const signature = sign(options.hash ?? 'sha256', blob, {
     key: options.key ?? trusted.privateKey,
     dsaEncoding: 'der',
   }).toString('base64');
@@ -118,7 +126,11 @@ function withPolicies(...trustPolicies: CosignTrustPolicy<KeyProviderConfig>[]):
   return config({ $case: 'trustPolicies', trustPolicies });
 }
 
-function input(layers: readonly Layer[], fetchBlob?: ArtifactVerifyInput['fetchBlob']): ArtifactVerifyInput {
+function input(
+  layers: readonly Layer[],
+  fetchBlob?: ArtifactVerifyInput['fetchBlob'],
+  artifactType: string = ARTIFACT_TYPE,
+): ArtifactVerifyInput {
   const descriptor: Descriptor = {
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     digest: SIG_DIGEST,
@@ -134,7 +146,7 @@ function input(layers: readonly Layer[], fetchBlob?: ArtifactVerifyInput['fetchB
     artifact: {
       $case: 'cosignTag',
       descriptor,
-      artifactType: ARTIFACT_TYPE,
+      artifactType,
       manifest: {
         reference: { ...SUBJECT, digest: SIG_DIGEST },
         descriptor,
@@ -157,6 +169,77 @@ function input(layers: readonly Layer[], fetchBlob?: ArtifactVerifyInput['fetchB
       }),
     signal: new AbortController().signal,
     now: new Date(),
+  };
+}
+
+const second = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+let secondPath: string;
+beforeAll(() => {
+  secondPath = join(dir, 'second.pub');
+  writeFileSync(secondPath, second.publicKey.export({ format: 'pem', type: 'spki' }));
+});
+
+const SLSA = 'https://slsa.dev/provenance/v0.2';
+
+function pae(type: string, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} ${type} ${body.length} `), body]);
+}
+
+/** A DSSE envelope over an in-toto statement, as a `.att` layer or wrapped in a v0.3 Sigstore bundle layer. */
+function dsseLayer(
+  options: {
+    key?: typeof trusted.privateKey;
+    digest?: string;
+    predicateType?: string;
+    predicate?: unknown;
+    bundle?: boolean;
+  } = {},
+): Layer {
+  const statement = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v0.1',
+      predicateType: options.predicateType ?? SLSA,
+      subject: [
+        {
+          name: 'registry.example/team/app',
+          digest: { sha256: (options.digest ?? SUBJECT_DIGEST).slice(7) },
+        },
+      ],
+      predicate: options.predicate ?? { builder: { id: 'ci' }, buildType: 'make' },
+    }),
+  );
+  const payloadType = 'application/vnd.in-toto+json';
+  const envelope = {
+    payloadType,
+    payload: statement.toString('base64'),
+    signatures: [
+      {
+        keyid: '',
+        sig: sign('sha256', pae(payloadType, statement), options.key ?? trusted.privateKey).toString(
+          'base64',
+        ),
+      },
+    ],
+  };
+  const blob = Buffer.from(
+    JSON.stringify(
+      options.bundle === true
+        ? {
+            mediaType: BUNDLE_TYPE,
+            verificationMaterial: { publicKey: { hint: '' }, tlogEntries: [] },
+            dsseEnvelope: envelope,
+          }
+        : envelope,
+    ),
+  );
+  return {
+    blob,
+    descriptor: {
+      mediaType: options.bundle === true ? BUNDLE_TYPE : 'application/vnd.dsse.envelope.v1+json',
+      digest: digestOf(blob),
+      size: blob.byteLength,
+      annotations: options.bundle === true ? {} : { [COSIGN_SIGNATURE_ANNOTATION]: '' },
+    },
   };
 }
 
@@ -367,6 +450,198 @@ describe('createCosignVerifier', () => {
         createCosignVerifier(config({ $case: 'legacy', key: undefined, rekorURL: undefined })).problem
           ?.reason,
       ).toMatch(/keyless verification is not available/);
+    });
+  });
+
+  describe('signet extensions of the trust policy', () => {
+    const twoKeys = () =>
+      policy({
+        keys: [
+          { $case: 'file', path: trustedPath },
+          { $case: 'file', path: secondPath },
+        ],
+      });
+
+    it('count: 2 passes with signatures by both keys', async () => {
+      const report = await createCosignVerifier(withPolicies({ ...twoKeys(), count: 2 })).verify(
+        input([signedLayer(), signedLayer({ key: second.privateKey })]),
+      );
+      expect(report.isSuccess).toBe(true);
+      expect(report.extensions).toMatchObject({ count: 2 });
+    });
+
+    it('count: 2 fails with two signatures by the same key, naming the count', async () => {
+      const report = await createCosignVerifier(withPolicies({ ...twoKeys(), count: 2 })).verify(
+        input([signedLayer(), signedLayer()]),
+      );
+      expect(report.isSuccess).toBe(false);
+      expect(report.message).toBe(
+        'no matching signatures: valid signatures by 1 of the 2 distinct keys trust policy "default" requires (count)',
+      );
+    });
+
+    it('required: false reports a failure without denying', async () => {
+      const report = await createCosignVerifier(withPolicies(policy({ required: false }))).verify(
+        input([signedLayer({ key: stranger.privateKey })]),
+      );
+      expect(report.isSuccess).toBe(true);
+      expect(report.message).toMatch(
+        /^cosign verification not required by trust policy "default" \(required: false\): no matching signatures: invalid signature/,
+      );
+      expect(report.extensions).toMatchObject({ required: false, signatures: [{ isSuccess: false }] });
+    });
+
+    it('required: false also softens a manifest that cannot be judged at all', async () => {
+      const report = await createCosignVerifier(withPolicies(policy({ required: false }))).verify(input([]));
+      expect(report).toMatchObject({
+        isSuccess: true,
+        message: `cosign verification not required by trust policy "default" (required: false): no matching signatures: signature ${SIG_DIGEST} has no signature layers`,
+        extensions: { required: false },
+      });
+      expect(report).not.toHaveProperty('errorReason');
+    });
+
+    it('signatureDigestAlgorithm selects the hash signatures are checked over', async () => {
+      const layer = signedLayer({ hash: 'sha384' });
+      const verifier = (hash?: 'sha384') =>
+        createCosignVerifier(
+          withPolicies(policy(hash === undefined ? {} : { signatureDigestAlgorithm: hash })),
+        );
+      expect((await verifier().verify(input([layer]))).isSuccess).toBe(false);
+      expect((await verifier('sha384').verify(input([layer]))).isSuccess).toBe(true);
+    });
+
+    it.each([
+      [
+        'matchRepository, payload naming the repository',
+        { $case: 'matchRepository' } as const,
+        undefined,
+        true,
+      ],
+      [
+        'matchRepository, payload naming another',
+        { $case: 'matchRepository' } as const,
+        'registry.example/x',
+        false,
+      ],
+      [
+        'exactRepository (Docker Hub spellings are one)',
+        { $case: 'exactRepository', dockerRepository: 'docker.io/library/app' } as const,
+        'index.docker.io/library/app',
+        true,
+      ],
+    ])('signedIdentity %s', async (_name, signedIdentity, reference, expected) => {
+      const report = await createCosignVerifier(withPolicies(policy({ signedIdentity }))).verify(
+        input([signedLayer(reference === undefined ? {} : { reference })]),
+      );
+      expect(report.isSuccess).toBe(expected);
+    });
+  });
+
+  describe('attestations (.att DSSE layers)', () => {
+    it('passes a valid attestation of an accepted type with a bounded predicate summary', async () => {
+      const layer = dsseLayer();
+      const report = await createCosignVerifier(
+        withPolicies(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions: [] }] })),
+      ).verify(input([layer], undefined, ATTESTATION_TYPE));
+      expect(report.isSuccess).toBe(true);
+      expect(report.extensions?.signatures).toEqual([
+        {
+          signatureDigest: layer.descriptor.digest,
+          isSuccess: true,
+          key: `file:${trustedPath}`,
+          keyAlgorithm: 'ECDSA P-256',
+          predicate: {
+            predicateType: SLSA,
+            statementBytes: expect.any(Number) as unknown,
+            predicateKeys: ['builder', 'buildType'],
+            predicateKeyCount: 2,
+          },
+        },
+      ]);
+    });
+
+    it.each([
+      [
+        'of a type the policy does not accept',
+        () => dsseLayer({ predicateType: 'https://spdx.dev/Document' }),
+        /attestation predicate type https:\/\/spdx.dev\/Document is not one trust policy "default" accepts/,
+      ],
+      ['by another key', () => dsseLayer({ key: stranger.privateKey }), /invalid signature/],
+      [
+        'about another image',
+        () => dsseLayer({ digest: `sha256:${'9'.repeat(64)}` }),
+        /in-toto statement subjects name sha256:9{64}, not the subject's/,
+      ],
+    ])('fails an attestation %s', async (_name, layer, reason) => {
+      const report = await createCosignVerifier(
+        withPolicies(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions: [] }] })),
+      ).verify(input([layer()], undefined, ATTESTATION_TYPE));
+      expect(report.isSuccess).toBe(false);
+      expect(report.message).toMatch(reason);
+    });
+
+    it.each([
+      ['passes an attestation meeting the conditions', 'ci', undefined],
+      [
+        'fails an attestation missing them, naming the condition',
+        'https://evil',
+        'no matching signatures: attestation https://slsa.dev/provenance/v0.2 does not meet the conditions of trust policy "default": {{ builder.id }} Equals "https://evil" does not hold (found "ci")',
+      ],
+    ])('%s', async (_name, builder, message) => {
+      const conditions = [
+        {
+          all: [
+            { key: '{{ builder.id }}', path: ['builder', 'id'], operator: 'Equals' as const, value: builder },
+          ],
+          any: [],
+        },
+      ];
+      const report = await createCosignVerifier(
+        withPolicies(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions }] })),
+      ).verify(input([dsseLayer()], undefined, ATTESTATION_TYPE));
+      expect(report.isSuccess).toBe(message === undefined);
+      if (message !== undefined) expect(report.message).toBe(message);
+    });
+
+    it('accepts any predicate type when the policy lists none', async () => {
+      const report = await createCosignVerifier(withPolicies(policy())).verify(
+        input([dsseLayer({ predicateType: 'https://example.com/custom/v1' })], undefined, ATTESTATION_TYPE),
+      );
+      expect(report.isSuccess).toBe(true);
+    });
+  });
+
+  describe('Sigstore bundles (cosign v3 referrers)', () => {
+    it('passes a cosign v3 signature bundle whatever attestations the policy lists', async () => {
+      const report = await createCosignVerifier(
+        withPolicies(policy({ attestations: [{ predicateType: 'spdx', conditions: [] }] })),
+      ).verify(
+        input(
+          [dsseLayer({ bundle: true, predicateType: 'https://sigstore.dev/cosign/sign/v1', predicate: {} })],
+          undefined,
+          BUNDLE_TYPE,
+        ),
+      );
+      expect(report.isSuccess).toBe(true);
+      expect(report.extensions?.signatures).toMatchObject([{ isSuccess: true }]);
+      expect(report.extensions?.signatures).not.toMatchObject([{ predicate: expect.anything() as unknown }]);
+    });
+
+    it('fails an attestation bundle whose predicate is not an object', async () => {
+      const report = await createCosignVerifier(withPolicies(policy())).verify(
+        input([dsseLayer({ bundle: true, predicate: '{"a":1}' })], undefined, BUNDLE_TYPE),
+      );
+      expect(report.message).toBe('no matching signatures: in-toto statement predicate is not a JSON object');
+    });
+
+    it('fails closed under tLogVerify: true when the bundle has no log entry', async () => {
+      const report = await createCosignVerifier(withPolicies(policy({ tLogVerify: true }))).verify(
+        input([dsseLayer({ bundle: true })], undefined, BUNDLE_TYPE),
+      );
+      expect(report.message).toMatch(
+        /tLogVerify: true but the signature has no Rekor bundle \(verificationMaterial.tlogEntries\)/,
+      );
     });
   });
 

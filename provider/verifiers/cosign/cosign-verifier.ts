@@ -1,151 +1,29 @@
-import type { CosignTrustPolicy, CosignVerifierConfig, KeyProviderConfig } from '../../config/index.js';
+import type { CosignVerifierConfig } from '../../config/index.js';
+import { COSIGN_ATTESTATION_ARTIFACT_TYPE } from '../../discover/index.js';
 import { SignetError, toSignetError } from '../../errors.js';
 import type { VerifierReport } from '../../pipeline/result.types.js';
 import type { Descriptor } from '../../registry/index.js';
 import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
-import {
-  parseCosignPublicKeyDer,
-  readCosignPublicKeyFile,
-  verifyCosignSignature,
-  type CosignPublicKey,
-} from './keys.js';
-import {
-  MAX_SIMPLE_SIGNING_PAYLOAD_BYTES,
-  SIMPLE_SIGNING_MEDIA_TYPE,
-  parseSimpleSigningPayload,
-  verifySimpleSigningPayload,
-} from './simple-signing.js';
+import { SIGSTORE_BUNDLE_MEDIA_TYPES } from './bundle.js';
+import { loadCosignPolicies, type LoadedPolicy } from './loaded-policy.js';
+import { judgeEntry, type EntryKind, type EntryResult } from './signature-entries.js';
 import { selectCosignTrustPolicy } from './trust-policy.js';
 
+export { COSIGN_BUNDLE_ANNOTATION, COSIGN_SIGNATURE_ANNOTATION } from './signature-entries.js';
+
 const VERIFIER_TYPE = 'cosign';
-/** cosign's layer annotations: the base64 signature over the layer blob, and the Rekor bundle (SET). */
-export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
-export const COSIGN_BUNDLE_ANNOTATION = 'dev.sigstore.cosign/bundle';
-/** Signatures (layers) judged in one `.sig` manifest at most; cosign appends one per `cosign sign`. */
+/** Signatures (layers) judged in one signature manifest at most; cosign appends one per `cosign sign`. */
 export const MAX_SIGNATURE_LAYERS = 128;
-/** A base64 signature longer than this is not an ECDSA, RSA (≤ 8192 bits) or Ed25519 signature. */
-const MAX_SIGNATURE_BASE64_CHARS = 4096;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** A trust policy with its keys loaded, or the reason signet cannot judge signatures under it. */
-interface LoadedPolicy {
-  readonly name: string;
-  readonly scopes: readonly string[];
-  readonly keys: readonly CosignPublicKey[];
-  readonly tLogVerify: boolean;
-  /** Why signatures under this policy cannot be verified by this build (keyless); they fail closed. */
-  readonly unavailable: string | undefined;
-}
-
-/** The outcome for one signature layer, as reported in `extensions.signatures`. */
-interface SignatureResult {
-  readonly signatureDigest: string;
-  readonly isSuccess: boolean;
-  readonly key?: string;
-  readonly keyAlgorithm?: string;
-  readonly error?: string;
-}
-
-function keysOfProvider(provider: KeyProviderConfig): CosignPublicKey[] {
-  const source = `${provider.resource.kind}/${provider.resource.name}`;
-  if (provider.publicKeys.length === 0) {
-    throw new SignetError('CONFIG_INVALID', {
-      stage: 'config',
-      reason: `cosign keys of ${source} (${provider.provider}) are not fetched by signet; use an inline key or a key file`,
-    });
-  }
-  return provider.publicKeys.map((key, index) =>
-    parseCosignPublicKeyDer(`${source}#${index}`, new Uint8Array(key.rawData)),
-  );
-}
-
-function loadPolicy(policy: CosignTrustPolicy<KeyProviderConfig>): LoadedPolicy {
-  const keys = policy.keys.flatMap((ref) =>
-    ref.$case === 'file' ? [readCosignPublicKeyFile(ref.path)] : keysOfProvider(ref.provider),
-  );
-  const unavailable =
-    policy.keyless !== undefined ? 'keyless verification is not available in this signet build' : undefined;
-  return { name: policy.name, scopes: policy.scopes, keys, tLogVerify: policy.tLogVerify, unavailable };
-}
-
-/** Ratify's deprecated form: one key file for every repository; Rekor only when `rekorURL` is set. */
-function loadPolicies(config: CosignVerifierConfig): LoadedPolicy[] {
-  const mode = config.mode;
-  if (mode.$case === 'trustPolicies') return mode.trustPolicies.map(loadPolicy);
-  if (mode.key === undefined) {
-    throw new SignetError('CONFIG_INVALID', {
-      stage: 'config',
-      reason:
-        'cosign verifier has neither trustPolicies nor key; keyless verification is not available in this signet build',
-    });
-  }
-  return [
-    {
-      name: 'default',
-      scopes: ['*'],
-      keys: [readCosignPublicKeyFile(mode.key)],
-      tLogVerify: mode.rekorURL !== undefined,
-      unavailable: undefined,
-    },
-  ];
-}
 
 function invalid(reason: string): SignetError {
   return new SignetError('SIGNATURE_INVALID', { stage: 'verify', reason });
 }
 
-function decodeSignature(layer: Descriptor): Uint8Array {
-  const encoded = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
-  if (encoded === undefined || encoded === '')
-    throw invalid(`layer has no ${COSIGN_SIGNATURE_ANNOTATION} annotation`);
-  if (encoded.length > MAX_SIGNATURE_BASE64_CHARS)
-    throw invalid(`signature annotation is longer than ${MAX_SIGNATURE_BASE64_CHARS} characters`);
-  if (!BASE64.test(encoded) || encoded.length % 4 !== 0)
-    throw invalid('signature annotation is not valid base64');
-  return Buffer.from(encoded, 'base64');
-}
-
-/** Judges one signature layer; verdicts become a failed result, anything else is rethrown. */
-async function verifyLayer(
-  layer: Descriptor,
-  policy: LoadedPolicy,
-  input: ArtifactVerifyInput,
-): Promise<SignatureResult> {
-  try {
-    if (layer.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) {
-      throw invalid(`layer media type is ${layer.mediaType}, expected ${SIMPLE_SIGNING_MEDIA_TYPE}`);
-    }
-    const signature = decodeSignature(layer);
-    if (layer.size > MAX_SIMPLE_SIGNING_PAYLOAD_BYTES) {
-      throw new SignetError('LIMIT_EXCEEDED', {
-        stage: 'verify',
-        reason: `simple-signing payload of ${layer.size} bytes exceeds ${MAX_SIMPLE_SIGNING_PAYLOAD_BYTES} bytes`,
-        details: { limit: 'simpleSigningPayloadBytes', value: MAX_SIMPLE_SIGNING_PAYLOAD_BYTES },
-      });
-    }
-    const payload = await input.fetchBlob(layer);
-    const key = policy.keys.find((candidate) => verifyCosignSignature(candidate, payload, signature));
-    if (key === undefined) {
-      throw invalid(
-        `invalid signature: it does not verify with the ${policy.keys.length} key(s) of trust policy ${JSON.stringify(policy.name)}`,
-      );
-    }
-    verifySimpleSigningPayload(parseSimpleSigningPayload(payload), {
-      subjectDigest: input.subjectDescriptor.digest,
-    });
-    if (policy.tLogVerify) {
-      throw invalid(
-        layer.annotations?.[COSIGN_BUNDLE_ANNOTATION] === undefined
-          ? `trust policy ${JSON.stringify(policy.name)} has tLogVerify: true but the signature has no Rekor bundle (${COSIGN_BUNDLE_ANNOTATION}); sign with the transparency log or set tLogVerify: false`
-          : `trust policy ${JSON.stringify(policy.name)} has tLogVerify: true but this signet build cannot verify Rekor bundles offline; set tLogVerify: false to verify with keys only`,
-      );
-    }
-    return { signatureDigest: layer.digest, isSuccess: true, key: key.source, keyAlgorithm: key.description };
-  } catch (error) {
-    const failure = toSignetError(error, 'verify');
-    if (failure.kind !== 'verdict') throw failure;
-    return { signatureDigest: layer.digest, isSuccess: false, error: failure.reason };
-  }
+/** How the artifact carries signatures, from its type: cosign's `.att` tag, a Sigstore bundle, else `.sig`. */
+function toEntryKind(artifactType: string): EntryKind {
+  if (artifactType === COSIGN_ATTESTATION_ARTIFACT_TYPE) return 'attestation';
+  if (SIGSTORE_BUNDLE_MEDIA_TYPES.includes(artifactType)) return 'bundle';
+  return 'simpleSigning';
 }
 
 function signatureLayers(input: ArtifactVerifyInput): readonly Descriptor[] {
@@ -194,14 +72,42 @@ function failedReport(base: ReportBase, error: SignetError, message: string = er
   };
 }
 
-/** cosign's rule: the artifact verifies when any of its signatures does; otherwise every reason is named. */
+/** Keys with at least one valid signature, each once. */
+function signingKeys(results: readonly EntryResult[]): Set<string> {
+  return new Set(
+    results.flatMap((result) => (result.isSuccess && result.key !== undefined ? [result.key] : [])),
+  );
+}
+
+/** Why the artifact fails: too few distinct keys (count), else every signature's own reason. */
+function failureReason(policy: LoadedPolicy, results: readonly EntryResult[]): string {
+  const keys = signingKeys(results).size;
+  if (keys > 0) {
+    return `no matching signatures: valid signatures by ${keys} of the ${policy.count} distinct keys trust policy ${JSON.stringify(policy.name)} requires (count)`;
+  }
+  const reasons = results.map((result, index) =>
+    results.length === 1
+      ? (result.error ?? '')
+      : `signature ${index + 1} (${result.signatureDigest}): ${result.error ?? ''}`,
+  );
+  return `no matching signatures: ${reasons.join('; ')}`;
+}
+
+/**
+ * cosign's rule, with Kyverno's count: the artifact verifies when valid signatures by `count` distinct keys
+ * (one, by default: any signature) are found; otherwise every reason is named.
+ */
 function toCosignVerifierReport(
   base: ReportBase,
   policy: LoadedPolicy,
-  results: readonly SignatureResult[],
+  results: readonly EntryResult[],
 ): VerifierReport {
-  const extensions = { trustPolicy: policy.name, signatures: results };
-  if (results.some((result) => result.isSuccess)) {
+  const extensions = {
+    trustPolicy: policy.name,
+    signatures: results,
+    ...(policy.count > 1 ? { count: policy.count } : {}),
+  };
+  if (signingKeys(results).size >= policy.count) {
     return {
       ...toReportBase(base),
       isSuccess: true,
@@ -210,12 +116,7 @@ function toCosignVerifierReport(
       extensions,
     };
   }
-  const reasons = results.map((result, index) =>
-    results.length === 1
-      ? (result.error ?? '')
-      : `signature ${index + 1} (${result.signatureDigest}): ${result.error ?? ''}`,
-  );
-  const reason = `no matching signatures: ${reasons.join('; ')}`;
+  const reason = failureReason(policy, results);
   return {
     ...toReportBase(base),
     isSuccess: false,
@@ -227,15 +128,45 @@ function toCosignVerifierReport(
   };
 }
 
+/** Kyverno's `required: false`: a failed verification is reported, as a pass, and does not deny. */
+function applyRequired(policy: LoadedPolicy, report: VerifierReport): VerifierReport {
+  if (report.isSuccess || policy.required) return report;
+  return {
+    subject: report.subject,
+    isSuccess: true,
+    name: report.name,
+    verifierName: report.verifierName,
+    type: report.type,
+    verifierType: report.verifierType,
+    message: `cosign verification not required by trust policy ${JSON.stringify(policy.name)} (required: false): ${report.message}`,
+    artifactType: report.artifactType,
+    extensions: { ...report.extensions, required: false },
+    nestedReports: report.nestedReports,
+  };
+}
+
+/** Judges the artifact's signatures one at a time, stopping once `count` distinct keys have signed. */
+async function judgeArtifact(policy: LoadedPolicy, input: ArtifactVerifyInput): Promise<EntryResult[]> {
+  const kind = toEntryKind(input.artifact.artifactType);
+  const results: EntryResult[] = [];
+  // Sequential: enough valid signatures end the search, and blobs are fetched through the shared limiter anyway.
+  for (const layer of signatureLayers(input)) {
+    results.push(await judgeEntry(kind, layer, policy, input));
+    if (signingKeys(results).size >= policy.count) break;
+  }
+  return results;
+}
+
 /**
  * The cosign ArtifactVerifier for one Verifier resource: key-based verification of cosign's `.sig`
- * simple-signing signatures. Keys are loaded once, here; a key that cannot be loaded makes every signature
- * fail with the reason (fail closed) and is shown at load time.
+ * simple-signing signatures, `.att` attestations and Sigstore bundles (cosign v3 referrers). Keys are loaded
+ * once, here; a key that cannot be loaded makes every signature fail with the reason (fail closed) and is
+ * shown at load time.
  */
 export function createCosignVerifier(config: CosignVerifierConfig): ArtifactVerifier {
   let policies: LoadedPolicy[] | SignetError;
   try {
-    policies = loadPolicies(config);
+    policies = loadCosignPolicies(config);
   } catch (error) {
     policies = toSignetError(error, 'config');
   }
@@ -264,18 +195,17 @@ export function createCosignVerifier(config: CosignVerifierConfig): ArtifactVeri
       try {
         if (policy.unavailable !== undefined)
           throw invalid(`trust policy ${JSON.stringify(policy.name)}: ${policy.unavailable}`);
-        const results: SignatureResult[] = [];
-        // One layer at a time: the first valid signature is enough, and blobs are fetched through the shared limiter anyway.
-        for (const layer of signatureLayers(input)) {
-          const result = await verifyLayer(layer, policy, input);
-          results.push(result);
-          if (result.isSuccess) break;
-        }
-        return toCosignVerifierReport(base, policy, results);
+        return applyRequired(
+          policy,
+          toCosignVerifierReport(base, policy, await judgeArtifact(policy, input)),
+        );
       } catch (error) {
         const failure = toSignetError(error, 'verify');
         if (failure.kind !== 'verdict') throw failure;
-        return failedReport(base, failure, `no matching signatures: ${failure.reason}`);
+        return applyRequired(
+          policy,
+          failedReport(base, failure, `no matching signatures: ${failure.reason}`),
+        );
       }
     },
   };

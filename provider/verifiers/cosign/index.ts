@@ -5,6 +5,32 @@ export {
   createCosignVerifier,
 } from './cosign-verifier.js';
 export {
+  MAX_SIGSTORE_BUNDLE_BYTES,
+  SIGSTORE_BUNDLE_MEDIA_TYPES,
+  parseSigstoreBundle,
+  type KeyedSigstoreBundle,
+} from './bundle.js';
+export {
+  DSSE_ENVELOPE_MEDIA_TYPE,
+  MAX_DSSE_ENVELOPE_BYTES,
+  findDsseSigner,
+  parseDsseEnvelope,
+  toDsseEnvelope,
+  type DsseEnvelope,
+} from './dsse.js';
+export {
+  COSIGN_PREDICATE_TYPES,
+  COSIGN_SIGN_PREDICATE_TYPE,
+  IN_TOTO_PAYLOAD_TYPE,
+  parseInTotoStatement,
+  toPredicateSummary,
+  toPredicateTypeUri,
+  verifyStatementSubject,
+  type InTotoStatement,
+  type InTotoSubject,
+  type PredicateSummary,
+} from './in-toto.js';
+export {
   MAX_PUBLIC_KEY_FILE_BYTES,
   parseCosignPublicKeyDer,
   readCosignPublicKeyFile,

@@ -1,5 +1,6 @@
 import { createPublicKey, constants, verify, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import type { CosignDigestAlgorithm } from '../../config/index.js';
 import { SignetError } from '../../errors.js';
 
 /** A PEM public key file larger than this is not one. */
@@ -100,23 +101,24 @@ export function readCosignPublicKeyFile(path: string): CosignPublicKey {
 
 /**
  * Whether `signature` is `key`'s signature over `payload` as cosign makes them: ECDSA (ASN.1 DER) and
- * RSA over SHA-256 whatever the curve or size (cosign loads key verifiers with crypto.SHA256), RSA as
- * PKCS#1 v1.5 or PSS, Ed25519 over the payload itself.
+ * RSA over SHA-256 whatever the curve or size unless told otherwise (cosign loads key verifiers with
+ * crypto.SHA256 by default), RSA as PKCS#1 v1.5 or PSS, Ed25519 over the payload itself.
  */
 export function verifyCosignSignature(
   key: CosignPublicKey,
   payload: Uint8Array,
   signature: Uint8Array,
+  hash: CosignDigestAlgorithm = 'sha256',
 ): boolean {
   try {
     switch (key.algorithm) {
       case 'ecdsa':
-        return verify('sha256', payload, { key: key.key, dsaEncoding: 'der' }, signature);
+        return verify(hash, payload, { key: key.key, dsaEncoding: 'der' }, signature);
       case 'rsa':
         return (
-          verify('sha256', payload, { key: key.key, padding: constants.RSA_PKCS1_PADDING }, signature) ||
+          verify(hash, payload, { key: key.key, padding: constants.RSA_PKCS1_PADDING }, signature) ||
           verify(
-            'sha256',
+            hash,
             payload,
             {
               key: key.key,

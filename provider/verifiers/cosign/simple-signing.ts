@@ -1,4 +1,5 @@
 import { SignetError } from '../../errors.js';
+import { isJsonObject, parseUntrustedJson } from './untrusted-json.js';
 
 /** Media type of a cosign `.sig` layer: the simple-signing payload the signature covers. */
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -21,7 +22,7 @@ export interface SimpleSigningPayload {
 export interface SimpleSigningExpectations {
   /** The subject's digest, which `critical.image.docker-manifest-digest` must name. */
   readonly subjectDigest: string;
-  /** When set, `critical.identity.docker-reference` must equal it. */
+  /** When set, `critical.identity.docker-reference` must equal it (`index.docker.io` and `docker.io` are one). */
   readonly dockerReference?: string;
 }
 
@@ -29,13 +30,9 @@ function invalid(reason: string): SignetError {
   return new SignetError('SIGNATURE_INVALID', { stage: 'verify', reason });
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function field(record: Record<string, unknown>, name: string, path: string): Record<string, unknown> {
   const value = record[name];
-  if (!isRecord(value)) throw invalid(`simple-signing payload has no "${path}" object`);
+  if (!isJsonObject(value)) throw invalid(`simple-signing payload has no "${path}" object`);
   return value;
 }
 
@@ -54,27 +51,20 @@ export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPaylo
       details: { limit: 'simpleSigningPayloadBytes', value: MAX_SIMPLE_SIGNING_PAYLOAD_BYTES },
     });
   }
-  let document: unknown;
-  try {
-    document = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (error) {
-    throw invalid(
-      `simple-signing payload is not UTF-8 JSON: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  if (!isRecord(document)) throw invalid('simple-signing payload is not a JSON object');
+  const document = parseUntrustedJson(bytes, 'simple-signing payload');
+  if (!isJsonObject(document)) throw invalid('simple-signing payload is not a JSON object');
   const critical = field(document, 'critical', 'critical');
   const image = field(critical, 'image', 'critical.image');
   const identity = critical.identity;
-  if (identity !== undefined && identity !== null && !isRecord(identity)) {
+  if (identity !== undefined && identity !== null && !isJsonObject(identity)) {
     throw invalid('simple-signing payload "critical.identity" is not an object');
   }
-  const dockerReference = isRecord(identity) ? identity['docker-reference'] : undefined;
+  const dockerReference = isJsonObject(identity) ? identity['docker-reference'] : undefined;
   if (dockerReference !== undefined && typeof dockerReference !== 'string') {
     throw invalid('simple-signing payload "critical.identity.docker-reference" is not a string');
   }
   const optional = document.optional;
-  if (optional !== undefined && optional !== null && !isRecord(optional)) {
+  if (optional !== undefined && optional !== null && !isJsonObject(optional)) {
     throw invalid('simple-signing payload "optional" is not an object');
   }
   return {
@@ -85,8 +75,15 @@ export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPaylo
       'critical.image.docker-manifest-digest',
     ),
     dockerReference,
-    optional: isRecord(optional) ? optional : undefined,
+    optional: isJsonObject(optional) ? optional : undefined,
   };
+}
+
+/** Docker Hub's two spellings (go-containerregistry writes `index.docker.io/…`) name one registry. */
+function toComparableReference(reference: string): string {
+  return reference.startsWith('index.docker.io/')
+    ? `docker.io/${reference.slice('index.docker.io/'.length)}`
+    : reference;
 }
 
 /** Checks that a verified payload is about the subject: its type, digest and (when asked) reference. */
@@ -104,7 +101,10 @@ export function verifySimpleSigningPayload(
       `simple-signing payload names digest ${payload.dockerManifestDigest}, not the subject's ${expected.subjectDigest}`,
     );
   }
-  if (expected.dockerReference !== undefined && payload.dockerReference !== expected.dockerReference) {
+  if (
+    expected.dockerReference !== undefined &&
+    toComparableReference(payload.dockerReference ?? '') !== toComparableReference(expected.dockerReference)
+  ) {
     throw invalid(
       `simple-signing payload names reference ${JSON.stringify(payload.dockerReference ?? '')}, expected ${JSON.stringify(expected.dockerReference)}`,
     );

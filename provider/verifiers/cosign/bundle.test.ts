@@ -1,0 +1,76 @@
+import { SignetError } from '../../errors.js';
+import { parseSigstoreBundle } from './bundle.js';
+
+const ENVELOPE = {
+  payload: Buffer.from('{}').toString('base64'),
+  payloadType: 'application/vnd.in-toto+json',
+  signatures: [{ sig: Buffer.from('signature').toString('base64'), keyid: '' }],
+};
+
+function bundle(fields: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      verificationMaterial: { publicKey: { hint: 'aGludA==' }, tlogEntries: [] },
+      dsseEnvelope: ENVELOPE,
+      ...fields,
+    }),
+  );
+}
+
+function reasonOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof SignetError) return `${error.code}: ${error.reason}`;
+    throw error;
+  }
+  throw new Error('expected a SignetError');
+}
+
+describe('parseSigstoreBundle', () => {
+  describe('a key-signed v0.3 bundle with a DSSE envelope (cosign v3)', () => {
+    it('yields the envelope, the kind of verification material and the log entry count', () => {
+      const parsed = parseSigstoreBundle(bundle());
+      expect(parsed).toMatchObject({
+        mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        verificationMaterial: 'publicKey',
+        tlogEntries: 0,
+      });
+      expect(Buffer.from(parsed.envelope.signatures[0]!).toString()).toBe('signature');
+    });
+  });
+
+  describe('bundles that must be refused', () => {
+    it.each([
+      ['not JSON', Buffer.from('{'), /Sigstore bundle is not UTF-8 JSON/],
+      [
+        'an unknown media type',
+        bundle({ mediaType: 'application/json' }),
+        /Sigstore bundle is malformed|not supported/,
+      ],
+      [
+        'no verification material',
+        bundle({ verificationMaterial: undefined }),
+        /Sigstore bundle is malformed/,
+      ],
+      [
+        'a message signature',
+        bundle({
+          dsseEnvelope: undefined,
+          messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: 'AAAA' }, signature: 'AAAA' },
+        }),
+        /holds a message signature/,
+      ],
+      [
+        'a corrupt base64 signature (which protobuf decoding would skip over)',
+        bundle({
+          dsseEnvelope: { ...ENVELOPE, signatures: [{ sig: `!${ENVELOPE.signatures[0]!.sig}`, keyid: '' }] },
+        }),
+        /DSSE envelope signature is not valid base64/,
+      ],
+    ])('%s', (_name, bytes, reason) => {
+      expect(reasonOf(() => parseSigstoreBundle(bytes))).toMatch(reason);
+    });
+  });
+});
