@@ -4,8 +4,10 @@
  * Only this file and the express error middleware turn errors into exits or responses.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { KubeConfig } from '@kubernetes/client-node';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createResultCache, createTtlCache } from './cache/index.js';
 import {
   createConfigStore,
@@ -14,12 +16,14 @@ import {
   loadConfigFile,
   loadDefaultConfig,
   watchConfigFile,
+  watchKubernetesConfig,
   type ConfigSnapshot,
   type ConfigStore,
   type NamespaceView,
   type StoreConfig,
 } from './config/index.js';
 import { SignetError, toSignetError } from './errors.js';
+import { MAX_KYVERNO_POLICY_BYTES, formatImportNote, importKyverno } from './import/index.js';
 import { createLogger, createMetrics, newTraceId, type Logger, type SignetMetrics } from './observability/index.js';
 import { createImagePipeline, type ImagePipeline, type ImageResult } from './pipeline/index.js';
 import {
@@ -33,7 +37,12 @@ import {
   type RegistryClient,
 } from './registry/index.js';
 import { DEFAULT_PROTOCOL_OPTIONS, startServer, toRatifyResult } from './server/index.js';
-import { createArtifactVerifiers, type ArtifactVerifier } from './verifiers/index.js';
+import {
+  ATTESTOR_VERIFIER_TYPE,
+  createArtifactVerifiers,
+  createAttestorVerifiers,
+  type ArtifactVerifier,
+} from './verifiers/index.js';
 
 const VERSION = '0.1.0';
 
@@ -134,10 +143,12 @@ function createRuntime(store: ConfigStore, options: RuntimeOptions): { pipeline:
   const verifiersByView = perGeneration(() => new Map<string, ArtifactVerifier[]>());
   const verifiersFor = (snapshot: ConfigSnapshot, view: NamespaceView): ArtifactVerifier[] => {
     const memo = verifiersByView(snapshot);
-    const key = view.verifiers.map((v) => `${v.resource.namespace ?? ''}/${v.resource.name}`).join(',');
+    const key = [...view.verifiers, ...view.attestationPolicies]
+      .map((v) => `${v.resource.kind}/${v.resource.namespace ?? ''}/${v.resource.name}`)
+      .join(',');
     let verifiers = memo.get(key);
     if (verifiers === undefined) {
-      verifiers = createArtifactVerifiers(view.verifiers);
+      verifiers = [...createArtifactVerifiers(view.verifiers), ...createAttestorVerifiers(view.attestationPolicies)];
       memo.set(key, verifiers);
     }
     return verifiers;
@@ -178,6 +189,9 @@ async function loadOnce(configPath: string | undefined): Promise<ConfigSnapshot>
 
 interface ServeOptions {
   config?: string;
+  configSource: 'file' | 'kubernetes';
+  namespace?: string;
+  kubeResync: number;
   port: number;
   host?: string;
   metricsPort: number;
@@ -196,26 +210,51 @@ interface ServeOptions {
   logLevel: string;
 }
 
+/** The namespace signet runs in (Secrets are read there): POD_NAMESPACE, else the service account's. */
+async function ownNamespace(): Promise<string> {
+  if (process.env.POD_NAMESPACE !== undefined && process.env.POD_NAMESPACE !== '') return process.env.POD_NAMESPACE;
+  try {
+    return (await readFile('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8')).trim();
+  } catch {
+    return 'default';
+  }
+}
+
 async function serve(options: ServeOptions): Promise<void> {
   const logger = createLogger({ level: options.logLevel as 'info', base: { provider: options.providerName } });
   const metrics = createMetrics();
   const store = createConfigStore();
   let stopWatching: (() => Promise<void>) | undefined;
-  if (options.config === undefined) {
+  const onSnapshot = (snapshot: ConfigSnapshot): void => {
+    store.publish(snapshot);
+    logger.info({ generation: snapshot.generation, source: snapshot.sourceDescription }, 'configuration loaded');
+    for (const problem of verifierProblems(snapshot)) logger.warn({ problem }, 'verifier cannot verify anything');
+  };
+  const onError = (error: SignetError): void => {
+    store.recordError(error);
+    logger.error({ code: error.code, reason: error.message }, 'configuration rejected; keeping the last good one');
+  };
+  if (options.configSource === 'kubernetes') {
+    if (options.config !== undefined) {
+      throw new SignetError('CONFIG_INVALID', { stage: 'config', reason: '--config and --config-source kubernetes exclude each other' });
+    }
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromDefault();
+    const watcher = await watchKubernetesConfig({
+      kubeConfig,
+      namespace: options.namespace ?? (await ownNamespace()),
+      onSnapshot,
+      onError,
+      // A Verifier that cannot verify anything is rejected (status error) rather than deny every image.
+      verifierProblem: (verifier) => createArtifactVerifiers([verifier])[0]?.problem?.message,
+      log: logger,
+      resyncMs: options.kubeResync * 1000,
+    });
+    stopWatching = () => watcher.close();
+  } else if (options.config === undefined) {
     store.publish(await loadDefaultConfig());
   } else {
-    const watcher = await watchConfigFile(
-      options.config,
-      (snapshot) => {
-        store.publish(snapshot);
-        logger.info({ generation: snapshot.generation, source: snapshot.sourceDescription }, 'configuration loaded');
-        for (const problem of verifierProblems(snapshot)) logger.warn({ problem }, 'verifier cannot verify anything');
-      },
-      (error) => {
-        store.recordError(error);
-        logger.error({ code: error.code, reason: error.message }, 'configuration rejected; keeping the last good one');
-      },
-    );
+    const watcher = await watchConfigFile(options.config, onSnapshot, onError);
     stopWatching = () => watcher.close();
   }
   const runtime = createRuntime(store, {
@@ -308,9 +347,11 @@ async function verifyCommand(images: string[], options: { config?: string; outpu
 
 /** Configuration problems only a verifier can see (e.g. notation's trust policy rules), one line each. */
 function verifierProblems(snapshot: ConfigSnapshot): string[] {
-  return createArtifactVerifiers(snapshot.verifiers).flatMap((verifier) =>
-    verifier.problem === undefined ? [] : [`Verifier ${JSON.stringify(verifier.name)}: ${verifier.problem.message}`],
-  );
+  const verifiers = [...createArtifactVerifiers(snapshot.verifiers), ...createAttestorVerifiers(snapshot.attestationPolicies)];
+  return verifiers.flatMap((verifier) => {
+    const kind = verifier.type === ATTESTOR_VERIFIER_TYPE ? 'AttestationAuthority' : 'Verifier';
+    return verifier.problem === undefined ? [] : [`${kind} ${JSON.stringify(verifier.name)}: ${verifier.problem.message}`];
+  });
 }
 
 async function validateCommand(files: string[]): Promise<void> {
@@ -333,6 +374,34 @@ async function validateCommand(files: string[]): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
+/**
+ * `signet import kyverno`: notes go to stderr (and into the output as comments); exit 1 only when no trust
+ * policy could be converted. With `-o dir` the configuration and the constraints are written as two files.
+ */
+async function importKyvernoCommand(file: string, options: { output?: string }): Promise<void> {
+  const size = (await stat(file)).size;
+  if (size > MAX_KYVERNO_POLICY_BYTES) {
+    throw new SignetError('CONFIG_INVALID', { stage: 'config', reason: `${file} is larger than ${MAX_KYVERNO_POLICY_BYTES} bytes` });
+  }
+  const result = importKyverno(await readFile(file, 'utf8'), basename(file));
+  for (const note of result.conversion.notes) process.stderr.write(`${formatImportNote(note)}\n`);
+  if (result.conversion.trustPolicies === 0) {
+    process.stderr.write(`signet: nothing usable in ${file} could be converted (no verifyImages rule with a supported attestor)\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (options.output === undefined) {
+    process.stdout.write(`${result.configYaml}---\n${result.constraintsYaml}`);
+    return;
+  }
+  await mkdir(options.output, { recursive: true });
+  const configPath = join(options.output, 'signet-config.yaml');
+  const constraintsPath = join(options.output, 'constraints.yaml');
+  await writeFile(configPath, result.configYaml);
+  await writeFile(constraintsPath, result.constraintsYaml);
+  process.stdout.write(`${configPath}\n${constraintsPath}\n`);
+}
+
 function buildProgram(): Command {
   const program = new Command('signet')
     .description('Gatekeeper external-data provider that verifies container image signatures (drop-in for Ratify)')
@@ -342,6 +411,9 @@ function buildProgram(): Command {
     .command('serve')
     .description('serve the Gatekeeper external-data provider (HTTPS with mTLS by default)')
     .option('--config <file>', 'Ratify config.ratify.deislabs.io/v1beta1 resources (multi-document YAML), reloaded on change; default: embedded')
+    .addOption(new Option('--config-source <source>', 'file (--config or embedded) or kubernetes (Ratify custom resources, watched)').choices(['file', 'kubernetes']).default('file'))
+    .option('--namespace <namespace>', 'kubernetes source: signet\'s namespace, where Secrets are read (default: POD_NAMESPACE or the service account\'s)')
+    .addOption(new Option('--kube-resync <seconds>', 'kubernetes source: rebuild and re-check statuses this often').argParser(integer(1, 86_400)).default(60))
     .option('--host <address>', 'listen address (default: all interfaces)')
     .addOption(new Option('--port <port>', 'provider port').argParser(integer(0, 65535)).default(6001))
     .addOption(new Option('--metrics-port <port>', 'plain-HTTP port for /metrics, /healthz, /readyz').argParser(integer(0, 65535)).default(8888))
@@ -375,6 +447,17 @@ function buildProgram(): Command {
     .description('validate Ratify resource files offline with the messages the provider logs')
     .argument('<files...>', 'YAML files')
     .action((files: string[]) => validateCommand(files));
+
+  program
+    .command('import')
+    .description('convert other admission policies into signet configuration and Gatekeeper constraints')
+    .command('kyverno')
+    .description(
+      'convert Kyverno ClusterPolicy/Policy verifyImages rules; lists what cannot be converted; exit 1 when nothing converts',
+    )
+    .argument('<policy>', 'Kyverno policy YAML file')
+    .option('-o, --output <dir>', 'write signet-config.yaml and constraints.yaml here (default: both to stdout)')
+    .action((policy: string, options: { output?: string }) => importKyvernoCommand(policy, options));
 
   return program;
 }

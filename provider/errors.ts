@@ -28,6 +28,8 @@ interface CatalogEntry {
   readonly kind: ErrorKind;
   readonly reason: string;
   readonly remediation: string;
+  /** A wording users already know, replacing `image verification failed for <image>: <reason>`; `{image}` is the image. */
+  readonly imageMessage?: string;
 }
 
 export const ERROR_CATALOG = {
@@ -115,6 +117,8 @@ export const ERROR_CATALOG = {
     kind: 'verdict',
     reason: 'the image is not attested',
     remediation: 'Attest the image digest with a configured attestor.',
+    // kritis-validation-hook's wording (seed 001).
+    imageMessage: 'image {image} is not attested',
   },
   NO_APPLICABLE_POLICY: {
     kind: 'verdict',
@@ -176,7 +180,7 @@ export class SignetError extends Error {
   constructor(code: ErrorCode, options: SignetErrorOptions) {
     const entry: CatalogEntry = ERROR_CATALOG[code];
     const reason = options.reason ?? entry.reason;
-    super(options.message ?? composeMessage(options.image, reason), { cause: options.cause });
+    super(options.message ?? composeMessage(entry, options.image, reason), { cause: options.cause });
     this.name = 'SignetError';
     this.code = code;
     this.kind = entry.kind;
@@ -215,8 +219,10 @@ export class SignetError extends Error {
   }
 }
 
-function composeMessage(image: string | undefined, reason: string): string {
-  return image === undefined ? reason : `image verification failed for ${image}: ${reason}`;
+function composeMessage(entry: CatalogEntry, image: string | undefined, reason: string): string {
+  if (image === undefined) return reason;
+  if (entry.imageMessage !== undefined) return entry.imageMessage.replace('{image}', () => image);
+  return `image verification failed for ${image}: ${reason}`;
 }
 
 /** Anything thrown turned into a SignetError; unknown errors become INTERNAL so they still fail closed. */

@@ -11,6 +11,8 @@ function snapshot(generation: number): ConfigSnapshot {
     keyManagementProviders: [],
     certificateStores: [],
     policies: [],
+    attestationAuthorities: [],
+    attestationPolicies: [],
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Configuration: Ratify `config.ratify.deislabs.io/v1beta1` resources → one immutable
- * ConfigSnapshot. Sources (file now, Kubernetes later) validate each resource with
+ * ConfigSnapshot. Sources (file, Kubernetes) validate each resource with
  * `parseConfigResource` and build snapshots only with `createSnapshot`.
  */
 export type * from './config.types.js';
@@ -10,7 +10,8 @@ export type { ConfigStore, SnapshotListener } from './config-store.js';
 export { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_URL, loadDefaultConfig } from './default-config.js';
 export { DEFAULT_REKOR_URL } from './schema/cosign.js';
 export { MAX_INLINE_VALUE_BYTES } from './schema/key-provider.js';
-export { RATIFY_API_VERSION, isNamespacedKind } from './schema/kinds.js';
+export { KRITIS_API_VERSION, RATIFY_API_VERSION, isNamespacedKind } from './schema/kinds.js';
+export { KRITIS_DEFAULT_NAMESPACE } from './schema/kritis.js';
 export { parseConfigResource } from './schema/parse-resource.js';
 export type { ResourceParseResult } from './schema/parse-resource.js';
 export { POLICY_NAME } from './schema/policy.js';
@@ -29,3 +30,9 @@ export type { ConfigFileOptions } from './sources/file/load-config-file.js';
 export { watchConfigFile } from './sources/file/watch-config-file.js';
 export type { ConfigFileWatcher, WatchConfigFileOptions } from './sources/file/watch-config-file.js';
 export { MAX_CONFIG_DOCUMENTS, parseConfigYaml } from './sources/parse-config-yaml.js';
+export { KUBERNETES_KINDS, buildKubernetesSnapshot, watchKubernetesConfig } from './sources/kubernetes/index.js';
+export type {
+  KubernetesConfigWatcher,
+  KubernetesSourceLog,
+  WatchKubernetesConfigOptions,
+} from './sources/kubernetes/index.js';

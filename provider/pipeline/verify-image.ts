@@ -1,11 +1,23 @@
 import { verdictCacheKey, type ResultCache, type TtlCache } from '../cache/index.js';
-import { toNamespaceView, type ConfigSnapshot, type NamespaceView } from '../config/index.js';
+import {
+  toNamespaceView,
+  type AttestationPolicyConfig,
+  type ConfigSnapshot,
+  type NamespaceView,
+} from '../config/index.js';
 import { discoverSignatures } from '../discover/index.js';
 import { SignetError, toSignetError, type Stage } from '../errors.js';
 import { decide } from '../policy/index.js';
 import { parseImageKey, type ImageKey, type ImageReference } from '../reference/index.js';
 import { ARTIFACT_TYPES, type Descriptor, type RegistryCallOptions, type RegistryClient } from '../registry/index.js';
-import { judges, type ArtifactVerifier } from '../verifiers/index.js';
+import {
+  ATTESTOR_VERIFIER_TYPE,
+  decideAttestation,
+  judges,
+  requiredAttestations,
+  verifyDigestReference,
+  type ArtifactVerifier,
+} from '../verifiers/index.js';
 import type { ImagePipeline, ImageResult, VerifierReport, VerifyContext } from './result.types.js';
 
 export interface PipelineDeps {
@@ -60,13 +72,18 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     subject: ImageReference,
     subjectDescriptor: Descriptor,
     snapshot: ConfigSnapshot,
+    view: NamespaceView,
+    attestations: readonly AttestationPolicyConfig[],
     call: RegistryCallOptions,
   ): Promise<ImageResult> {
     const { signal } = call;
     const registry = deps.registryFor(snapshot);
     const image = imageKey.reference.original;
-    const view = toNamespaceView(snapshot, imageKey.namespace);
-    const verifiers = deps.verifiersFor(snapshot, view);
+    // Attestors judge only for the kritis policies this image must satisfy (not whitelisted ones).
+    const attesting = new Set(attestations.flatMap((policy) => policy.authorities.map((a) => a.resource.name)));
+    const verifiers = deps
+      .verifiersFor(snapshot, view)
+      .filter((v) => v.type !== ATTESTOR_VERIFIER_TYPE || attesting.has(v.name));
     const wanted = new Set(verifiers.flatMap((v) => (v.artifactTypes.includes('*') ? KNOWN_ARTIFACT_TYPES : v.artifactTypes)));
     const discovery = await discoverSignatures(registry, subject, {
       ...call,
@@ -107,7 +124,15 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
         reason: `policy type ${view.policy.type} is not supported; use config-policy`,
       });
     }
-    const decision = decide(image, reports, view.policy);
+    const notAttested = decideAttestation(image, attestations, reports);
+    if (notAttested !== undefined) {
+      return { key: imageKey.key, isSuccess: false, subject: subject.normalized, reports: [], error: notAttested, verifiedAt };
+    }
+    // A namespace governed only by kritis policies (no Ratify Verifier applies) is decided by its attestations.
+    const kritisOnly = view.verifiers.length === 0 && view.attestationPolicies.length > 0;
+    const decision = kritisOnly
+      ? { isSuccess: true, error: undefined }
+      : decide(image, reports.filter((report) => report.type !== ATTESTOR_VERIFIER_TYPE), view.policy);
     return {
       key: imageKey.key,
       isSuccess: decision.isSuccess,
@@ -126,6 +151,13 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       const imageKey = parseImageKey(key);
       image = imageKey.reference.original;
       const snapshot = deps.config();
+      const view = toNamespaceView(snapshot, imageKey.namespace);
+      const attestations = requiredAttestations(view.attestationPolicies, imageKey.reference);
+      // kritis judges tags without any registry call: only a digest can be attested.
+      const undigested = verifyDigestReference(image, imageKey.reference, attestations);
+      if (undigested !== undefined) {
+        return { key, isSuccess: false, subject: undefined, reports: [], error: undigested, verifiedAt: now() };
+      }
       stage = 'resolve';
       const call = toCallOptions(context);
       const descriptor = await resolveDescriptor(deps.registryFor(snapshot), imageKey.reference, call);
@@ -141,7 +173,7 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       });
       const result = await deps.verdicts.getOrLoad(
         cacheKey,
-        (signal) => verifySubject(imageKey, pinned, descriptor, snapshot, { ...call, signal }),
+        (signal) => verifySubject(imageKey, pinned, descriptor, snapshot, view, attestations, { ...call, signal }),
         context.signal,
       );
       // A cached verdict may have been reached through another key (tag vs digest) for the same subject.

@@ -1,6 +1,11 @@
 import type { ConfigResource, ResourceId } from '../config.types.js';
-import { CONFIG_KINDS, RATIFY_API_VERSION, isNamespacedKind } from './kinds.js';
+import { KRITIS_API_VERSION, RATIFY_API_VERSION, isNamespacedKind, kindsOf } from './kinds.js';
 import { parseCertificateStoreSpec, parseKeyManagementProviderSpec } from './key-provider.js';
+import {
+  KRITIS_DEFAULT_NAMESPACE,
+  parseAttestationAuthoritySpec,
+  parseGenericAttestationPolicySpec,
+} from './kritis.js';
 import { parsePolicySpec } from './policy.js';
 import type { ConfigProblem, ResourceLocator } from './problems.js';
 import { FieldReader, isRecord } from './reader.js';
@@ -66,6 +71,10 @@ function parseSpec(
     case 'Policy':
     case 'NamespacedPolicy':
       return parsePolicySpec(reader, spec, resource, nameNode);
+    case 'AttestationAuthority':
+      return parseAttestationAuthoritySpec(reader, spec, resource);
+    case 'GenericAttestationPolicy':
+      return parseGenericAttestationPolicySpec(reader, spec, resource);
   }
 }
 
@@ -91,8 +100,14 @@ export function parseConfigResource(
     return { ok: false, problems: reader.problems };
   }
   reader.knownFields(root, TOP_LEVEL_FIELDS);
-  reader.exactly(reader.child(root, 'apiVersion'), RATIFY_API_VERSION, { required: true });
-  const kind = reader.oneOf(reader.child(root, 'kind'), CONFIG_KINDS, { required: true });
+  const apiVersionNode = reader.child(root, 'apiVersion');
+  const apiVersion =
+    apiVersionNode.value === KRITIS_API_VERSION
+      ? KRITIS_API_VERSION
+      : reader.exactly(apiVersionNode, RATIFY_API_VERSION, { required: true });
+  const kind = reader.oneOf(reader.child(root, 'kind'), kindsOf(apiVersion ?? RATIFY_API_VERSION), {
+    required: true,
+  });
   const metadata = reader.child(root, 'metadata');
   const nameNode = reader.child(metadata, 'name');
   let name: string | undefined;
@@ -108,6 +123,8 @@ export function parseConfigResource(
     );
   }
   if (kind === undefined || name === undefined) return { ok: false, problems: reader.problems };
+  // kubectl puts a namespaced kritis policy written without a namespace into "default"; so do we.
+  if (kind === 'GenericAttestationPolicy') namespace ??= KRITIS_DEFAULT_NAMESPACE;
 
   const resource: ResourceId = { kind, name, namespace, document: origin.document };
   const parsed = parseSpec(reader, root, resource, nameNode);

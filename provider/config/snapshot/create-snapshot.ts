@@ -1,4 +1,6 @@
 import type {
+  AttestationAuthorityConfig,
+  AttestationPolicyConfig,
   ConfigResource,
   ConfigSnapshot,
   CosignKeyRef,
@@ -24,9 +26,13 @@ export interface SnapshotOptions {
 
 type Resolution = { readonly provider: KeyProviderConfig } | { readonly problem: string };
 
-/** Cluster-scoped kinds are unique by name; namespaced ones (and CertificateStore) per namespace. */
+/** Cluster-scoped kinds are unique by name; namespaced ones (and CertificateStore, kritis kinds) per namespace. */
 function identityKey(resource: ResourceId): string {
-  const scoped = isNamespacedKind(resource.kind) || resource.kind === 'CertificateStore';
+  const scoped =
+    isNamespacedKind(resource.kind) ||
+    resource.kind === 'CertificateStore' ||
+    resource.kind === 'AttestationAuthority' ||
+    resource.kind === 'GenericAttestationPolicy';
   return `${resource.kind}/${scoped ? (resource.namespace ?? '') : ''}/${resource.name}`;
 }
 
@@ -208,7 +214,33 @@ class SnapshotBuilder {
     }
   }
 
-  checkPresence(stores: readonly StoreConfig[], verifiers: readonly VerifierConfig<KeyProviderRef>[]): void {
+  /** kritis: a policy's authority names resolve in its own namespace first, then to a cluster-wide authority. */
+  resolveAttestationPolicy(
+    policy: AttestationPolicyConfig<string>,
+    authorities: readonly AttestationAuthorityConfig[],
+  ): AttestationPolicyConfig {
+    const resolved: AttestationAuthorityConfig[] = [];
+    policy.authorities.forEach((name, index) => {
+      const candidates = authorities.filter((authority) => authority.resource.name === name);
+      const authority =
+        candidates.find((candidate) => candidate.resource.namespace === policy.resource.namespace) ??
+        candidates.find((candidate) => candidate.resource.namespace === undefined);
+      if (authority === undefined) {
+        this.report(
+          policy.resource,
+          joinPath('spec.attestationAuthorityNames', index),
+          `AttestationAuthority "${name}" is not defined in namespace "${policy.resource.namespace ?? ''}" or cluster-wide`,
+        );
+      } else resolved.push(authority);
+    });
+    return { ...policy, authorities: resolved };
+  }
+
+  checkPresence(
+    stores: readonly StoreConfig[],
+    verifiers: readonly VerifierConfig<KeyProviderRef>[],
+    attestationPolicies: readonly AttestationPolicyConfig<string>[],
+  ): void {
     const configuration: ResourceLocator = {};
     if (stores.length === 0) {
       this.problems.push({
@@ -217,7 +249,8 @@ class SnapshotBuilder {
         message: 'no Store is defined (add a Store with spec.name: oras)',
       });
     }
-    if (verifiers.length === 0) {
+    // A kritis-only configuration (attestation policies, no Ratify Verifier) is complete.
+    if (verifiers.length === 0 && attestationPolicies.length === 0) {
       this.problems.push({
         locator: configuration,
         path: '',
@@ -235,6 +268,8 @@ function assemble(resources: readonly ConfigResource[]): {
   const declaredVerifiers: VerifierConfig<KeyProviderRef>[] = [];
   const keyProviders: KeyProviderConfig[] = [];
   const policies: PolicyConfig[] = [];
+  const attestationAuthorities: AttestationAuthorityConfig[] = [];
+  const declaredAttestationPolicies: AttestationPolicyConfig<string>[] = [];
   for (const resource of resources) {
     switch (resource.$case) {
       case 'store':
@@ -249,12 +284,21 @@ function assemble(resources: readonly ConfigResource[]): {
       case 'policy':
         policies.push(resource);
         break;
+      case 'attestationAuthority':
+        attestationAuthorities.push(resource);
+        break;
+      case 'attestationPolicy':
+        declaredAttestationPolicies.push(resource);
+        break;
     }
   }
   const builder = new SnapshotBuilder(new KeyProviderIndex(keyProviders));
   builder.checkUnique(resources);
-  builder.checkPresence(stores, declaredVerifiers);
+  builder.checkPresence(stores, declaredVerifiers, declaredAttestationPolicies);
   const verifiers = declaredVerifiers.map((verifier) => builder.resolveVerifier(verifier));
+  const attestationPolicies = declaredAttestationPolicies.map((policy) =>
+    builder.resolveAttestationPolicy(policy, attestationAuthorities),
+  );
   return {
     problems: builder.problems,
     snapshot: {
@@ -265,6 +309,8 @@ function assemble(resources: readonly ConfigResource[]): {
       ),
       certificateStores: keyProviders.filter((provider) => provider.resource.kind === 'CertificateStore'),
       policies,
+      attestationAuthorities,
+      attestationPolicies,
     },
   };
 }

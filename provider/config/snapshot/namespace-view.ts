@@ -34,11 +34,16 @@ function select<T extends { readonly resource: ResourceId | undefined }>(
  * What applies to one request: for stores, verifiers and the policy separately, the namespaced
  * resources of the request's namespace when it has any, else the cluster-wide ones; the policy
  * falls back to DEFAULT_POLICY. `namespace` undefined (no `[namespace]` key prefix) means cluster-wide.
+ * kritis GenericAttestationPolicies apply only to requests of their namespace (never to plain keys).
  */
 export function toNamespaceView(snapshot: ConfigSnapshot, namespace: string | undefined): NamespaceView {
   return {
     stores: select(snapshot.stores, namespace),
     verifiers: select(snapshot.verifiers, namespace),
     policy: select(snapshot.policies, namespace)[0] ?? DEFAULT_POLICY,
+    attestationPolicies:
+      namespace === undefined
+        ? []
+        : snapshot.attestationPolicies.filter((policy) => policy.resource.namespace === namespace),
   };
 }

@@ -1,0 +1,102 @@
+import type { AttestationAuthorityConfig, AttestationPolicyConfig } from '../../config/index.js';
+import { SignetError } from '../../errors.js';
+import type { VerifierReport } from '../../pipeline/result.types.js';
+import type { ImageReference } from '../../reference/index.js';
+import { ATTESTOR_VERIFIER_TYPE } from './attestor-verifier.js';
+
+/** Longest whitelist pattern compiled; kritis patterns are image names. */
+const MAX_PATTERN_LENGTH = 1024;
+
+function describePolicy(policy: AttestationPolicyConfig): string {
+  return `GenericAttestationPolicy "${policy.resource.namespace ?? ''}/${policy.resource.name}"`;
+}
+
+/** kritis `namePattern`: `*` matches any characters within one path segment; everything else is literal. */
+function toNamePattern(pattern: string): RegExp | undefined {
+  if (pattern.length > MAX_PATTERN_LENGTH) return undefined;
+  const body = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]*');
+  return new RegExp(`^${body}$`, 'u');
+}
+
+function isWhitelisted(policy: AttestationPolicyConfig, reference: ImageReference): boolean {
+  return policy.admissionWhitelistPatterns.some((pattern) => {
+    const matcher = toNamePattern(pattern);
+    return matcher !== undefined && (matcher.test(reference.original) || matcher.test(reference.normalized));
+  });
+}
+
+/** The policies of a namespace that `reference` must satisfy: those whose whitelist does not admit it. */
+export function requiredAttestations(
+  policies: readonly AttestationPolicyConfig[],
+  reference: ImageReference,
+): AttestationPolicyConfig[] {
+  return policies.filter((policy) => !isWhitelisted(policy, reference));
+}
+
+/** The authorities whose verifiers must judge an image under `policies`. */
+export function attestingAuthorities(
+  policies: readonly AttestationPolicyConfig[],
+): AttestationAuthorityConfig[] {
+  const unique = new Map<string, AttestationAuthorityConfig>();
+  for (const authority of policies.flatMap((policy) => policy.authorities))
+    unique.set(`${authority.resource.namespace ?? ''}/${authority.resource.name}`, authority);
+  return [...unique.values()];
+}
+
+function notAttested(image: string, reason: string, policy: AttestationPolicyConfig): SignetError {
+  return new SignetError('NOT_ATTESTED', {
+    stage: 'decide',
+    image,
+    reason,
+    details: { policy: `${policy.resource.namespace ?? ''}/${policy.resource.name}` },
+  });
+}
+
+/**
+ * kritis admits only digest references: a tag is "not attested" without asking any registry, since
+ * what a tag names can change after admission.
+ */
+export function verifyDigestReference(
+  image: string,
+  reference: ImageReference,
+  required: readonly AttestationPolicyConfig[],
+): SignetError | undefined {
+  const [policy] = required;
+  if (policy === undefined || reference.digest !== undefined) return undefined;
+  return notAttested(
+    image,
+    `${describePolicy(policy)} admits only images referenced by digest (name@sha256:…); ${reference.original} names a tag`,
+    policy,
+  );
+}
+
+/**
+ * kritis' verdict: every required policy is satisfied by a successful attestor report of one of its
+ * authorities. The first unsatisfied policy is named with every reason its authorities gave.
+ */
+export function decideAttestation(
+  image: string,
+  required: readonly AttestationPolicyConfig[],
+  reports: readonly VerifierReport[],
+): SignetError | undefined {
+  const attestorReports = reports.filter((report) => report.type === ATTESTOR_VERIFIER_TYPE);
+  for (const policy of required) {
+    const names = new Set(policy.authorities.map((authority) => authority.resource.name));
+    const own = attestorReports.filter((report) => names.has(report.name));
+    if (own.some((report) => report.isSuccess)) continue;
+    const authorities = [...names].map((name) => JSON.stringify(name)).join(', ');
+    const why =
+      own.length === 0
+        ? 'no cosign signature was found for the digest'
+        : own.map((report) => report.message).join('; ');
+    return notAttested(
+      image,
+      `${describePolicy(policy)}: no valid attestation by ${authorities} (${why})`,
+      policy,
+    );
+  }
+  return undefined;
+}
