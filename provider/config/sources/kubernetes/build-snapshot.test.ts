@@ -1,0 +1,290 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { VerifierConfig } from '../../config.types.js';
+import { toNamespaceView } from '../../snapshot/namespace-view.js';
+import { buildKubernetesSnapshot } from './build-snapshot.js';
+import type { KubernetesSnapshotOptions } from './build-snapshot.js';
+import type { SecretLookup } from './resolve-secrets.js';
+
+const API_VERSION = 'config.ratify.deislabs.io/v1beta1';
+
+/** A self-signed P-256 CA (openssl, valid until 2126): test data, trusted by nothing. */
+const CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIBnjCCAUOgAwIBAgIULAj8jI6ztfOCn0cvggY5w1cC2CUwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQU25hcHNob3QgVGVzdCBDQTAgFw0yNjExMjMwOTM5MjRaGA8y
+MTI2MTAzMDA5MzkyNFowGzEZMBcGA1UEAwwQU25hcHNob3QgVGVzdCBDQTBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABDupYi8QWOyALnV9W2z+/823PELAbabtBm+u
+cbSfY+K4B20RJZ3HT+cOV4vAJdAC5u66QwO2anNakqEKq1UMhbajYzBhMB0GA1Ud
+DgQWBBRr4YKoauDwkPo+pRVmlGf9rfaqBzAfBgNVHSMEGDAWgBRr4YKoauDwkPo+
+pRVmlGf9rfaqBzAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwICBDAKBggq
+hkjOPQQDAgNJADBGAiEAk6zqOtIJrCUB/j7XKp0aqyo6btDXPgfRDM+FlFdskosC
+IQDZxZQkDWkISzNIdVJrQ5tvMW9YHCD3nptQKbwmD0uTcw==
+-----END CERTIFICATE-----
+`;
+const KEY_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+  type: 'spki',
+  format: 'pem',
+}) as string;
+
+type Metadata = { readonly name: string; readonly namespace?: string };
+
+/** As the API server returns objects: server fields and a status the controller wrote earlier. */
+function object(kind: string, metadata: Metadata, spec: Record<string, unknown>): unknown {
+  return {
+    apiVersion: API_VERSION,
+    kind,
+    metadata: {
+      ...metadata,
+      uid: `uid-${metadata.name}`,
+      generation: 1,
+      managedFields: [{ manager: 'kubectl' }],
+    },
+    spec,
+    status: { issuccess: true },
+  };
+}
+
+const store = object('Store', { name: 'store-oras' }, { name: 'oras' });
+const kmp = (name: string, value = CA_PEM): unknown =>
+  object(
+    'KeyManagementProvider',
+    { name },
+    { type: 'inline', parameters: { contentType: 'certificate', value } },
+  );
+const notation = (name: string, provider: string, kind = 'Verifier', namespace?: string): unknown =>
+  object(kind, namespace === undefined ? { name } : { name, namespace }, {
+    name: 'notation',
+    artifactTypes: 'application/vnd.cncf.notary.signature',
+    parameters: {
+      verificationCertStores: { certs: [provider] },
+      trustPolicyDoc: {
+        version: '1.0',
+        trustPolicies: [
+          {
+            name: 'default',
+            registryScopes: ['*'],
+            signatureVerification: { level: 'strict' },
+            trustStores: ['ca:certs'],
+            trustedIdentities: ['*'],
+          },
+        ],
+      },
+    },
+  });
+
+const noSecrets: SecretLookup = () => undefined;
+const options = (extra: Partial<KubernetesSnapshotOptions> = {}): KubernetesSnapshotOptions => ({
+  generation: 7,
+  source: 'kubernetes https://127.0.0.1:6443',
+  secrets: noSecrets,
+  namespace: 'signet-system',
+  ...extra,
+});
+
+describe('buildKubernetesSnapshot', () => {
+  describe('good resources', () => {
+    it('builds the snapshot the file source would, with the given generation and source', () => {
+      const result = buildKubernetesSnapshot(
+        [store, kmp('certs'), notation('verifier-notation', 'certs')],
+        options(),
+      );
+      expect(result.error).toBeUndefined();
+      expect(result.snapshot?.generation).toBe(7);
+      expect(result.snapshot?.sourceDescription).toBe('kubernetes https://127.0.0.1:6443');
+      expect(result.snapshot?.verifiers.map((v) => v.resource.name)).toEqual(['verifier-notation']);
+      expect(Object.isFrozen(result.snapshot)).toBe(true);
+      expect([...result.outcomes.values()].every((outcome) => outcome.$case === 'accepted')).toBe(true);
+    });
+
+    it('lists the certificates a key provider holds, for its status', () => {
+      const result = buildKubernetesSnapshot([store, kmp('certs'), notation('v', 'certs')], options());
+      const outcome = result.outcomes.get('KeyManagementProvider//certs');
+      expect(outcome).toEqual({
+        $case: 'accepted',
+        inventory: {
+          certificates: [
+            expect.objectContaining({
+              subject: 'CN=Snapshot Test CA',
+              issuer: 'CN=Snapshot Test CA',
+              notAfter: expect.stringMatching(/^2126-/) as unknown,
+              sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+            }),
+          ],
+          keys: [],
+        },
+      });
+    });
+
+    it('gives the same fingerprint for the same configuration, whatever the status and server fields', () => {
+      const first = buildKubernetesSnapshot([store, kmp('certs'), notation('v', 'certs')], options());
+      const reordered = buildKubernetesSnapshot(
+        [notation('v', 'certs'), kmp('certs'), store],
+        options({ generation: 8 }),
+      );
+      expect(reordered.fingerprint).toBe(first.fingerprint);
+      const changed = buildKubernetesSnapshot([store, kmp('certs'), notation('v2', 'certs')], options());
+      expect(changed.fingerprint).not.toBe(first.fingerprint);
+    });
+  });
+
+  describe('a bad resource', () => {
+    it('is rejected with its field path while the good ones still make the snapshot', () => {
+      const broken = object(
+        'Verifier',
+        { name: 'broken' },
+        {
+          name: 'notation',
+          artifactTypes: 'x',
+          parameters: { trustPolicyDoc: { version: '2.0', trustPolicies: [] } },
+        },
+      );
+      const result = buildKubernetesSnapshot(
+        [store, kmp('certs'), notation('good', 'certs'), broken],
+        options(),
+      );
+      expect(result.snapshot?.verifiers.map((v) => v.resource.name)).toEqual(['good']);
+      const outcome = result.outcomes.get('Verifier//broken');
+      expect(outcome?.$case).toBe('rejected');
+      expect(outcome?.$case === 'rejected' && outcome.message).toContain(
+        'spec.parameters.trustPolicyDoc.version: must be "1.0"',
+      );
+    });
+
+    it('takes down the verifiers that use it, each with the reason', () => {
+      const result = buildKubernetesSnapshot(
+        [
+          store,
+          kmp('certs'),
+          kmp('bad', 'not a certificate'),
+          notation('good', 'certs'),
+          notation('uses-bad', 'bad'),
+        ],
+        options(),
+      );
+      expect(result.outcomes.get('KeyManagementProvider//bad')?.$case).toBe('rejected');
+      const dependant = result.outcomes.get('Verifier//uses-bad');
+      expect(dependant?.$case === 'rejected' && dependant.message).toBe(
+        'spec.parameters.verificationCertStores.certs[0]: KeyManagementProvider or CertificateStore "bad" is not defined',
+      );
+      expect(result.snapshot?.verifiers.map((v) => v.resource.name)).toEqual(['good']);
+    });
+
+    it('rejects a verifier whose own rules fail (verifierProblem) and keeps the others', () => {
+      const verifierProblem = (verifier: VerifierConfig): string | undefined =>
+        verifier.resource.name === 'seed'
+          ? 'trust policy "default": trustedIdentities must not be empty'
+          : undefined;
+      const result = buildKubernetesSnapshot(
+        [store, kmp('certs'), notation('seed', 'certs'), notation('good', 'certs')],
+        options({ verifierProblem }),
+      );
+      expect(result.outcomes.get('Verifier//seed')).toEqual({
+        $case: 'rejected',
+        message: 'trust policy "default": trustedIdentities must not be empty',
+      });
+      expect(result.snapshot?.verifiers.map((v) => v.resource.name)).toEqual(['good']);
+    });
+
+    it('leaves no snapshot when no Verifier is left, and says why', () => {
+      const result = buildKubernetesSnapshot([store, kmp('certs')], options());
+      expect(result.snapshot).toBeUndefined();
+      expect(result.error?.code).toBe('CONFIG_INVALID');
+      expect(result.error?.message).toContain('no Verifier is defined');
+    });
+  });
+
+  describe('namespaced resources', () => {
+    it('apply to their namespace only; other namespaces get the cluster-wide ones', () => {
+      const namespacedKmp = object(
+        'NamespacedKeyManagementProvider',
+        { name: 'team-certs', namespace: 'team-a' },
+        {
+          type: 'inline',
+          parameters: { contentType: 'certificate', value: CA_PEM },
+        },
+      );
+      const result = buildKubernetesSnapshot(
+        [
+          store,
+          kmp('certs'),
+          notation('cluster', 'certs'),
+          namespacedKmp,
+          notation('team', 'team-a/team-certs', 'NamespacedVerifier', 'team-a'),
+        ],
+        options(),
+      );
+      const snapshot = result.snapshot;
+      if (snapshot === undefined) throw new Error(result.error?.message);
+      expect(toNamespaceView(snapshot, 'team-a').verifiers.map((v) => v.resource.name)).toEqual(['team']);
+      expect(toNamespaceView(snapshot, 'team-b').verifiers.map((v) => v.resource.name)).toEqual(['cluster']);
+      expect(toNamespaceView(snapshot, undefined).verifiers.map((v) => v.resource.name)).toEqual(['cluster']);
+    });
+  });
+
+  describe('Secrets', () => {
+    const secrets: SecretLookup = (namespace, name) =>
+      namespace === 'signet-system' && name === 'trust'
+        ? {
+            'ca.crt': Buffer.from(CA_PEM).toString('base64'),
+            'key.pem': Buffer.from(KEY_PEM).toString('base64'),
+          }
+        : undefined;
+
+    it('read a key provider value from valueFrom.secretKeyRef, and a change of the Secret changes the fingerprint', () => {
+      const fromSecret = object(
+        'KeyManagementProvider',
+        { name: 'certs' },
+        {
+          type: 'inline',
+          parameters: {
+            contentType: 'certificate',
+            valueFrom: { secretKeyRef: { name: 'trust', key: 'ca.crt' } },
+          },
+        },
+      );
+      const result = buildKubernetesSnapshot(
+        [store, fromSecret, notation('v', 'certs')],
+        options({ secrets }),
+      );
+      expect(result.snapshot?.keyManagementProviders[0]?.certificates).toHaveLength(1);
+      const rotated = buildKubernetesSnapshot(
+        [store, fromSecret, notation('v', 'certs')],
+        options({
+          secrets: () => ({ 'ca.crt': Buffer.from(`${CA_PEM}\n`).toString('base64') }),
+        }),
+      );
+      expect(rotated.fingerprint).not.toBe(result.fingerprint);
+    });
+
+    it('reject a reference to a missing key or Secret with the field that holds it', () => {
+      const missingKey = object(
+        'KeyManagementProvider',
+        { name: 'certs' },
+        {
+          type: 'inline',
+          parameters: { valueFrom: { secretKeyRef: { name: 'trust', key: 'tls.crt' } } },
+        },
+      );
+      const missingSecret = object(
+        'KeyManagementProvider',
+        { name: 'other' },
+        {
+          type: 'inline',
+          parameters: { valueFrom: { secretKeyRef: { name: 'gone', key: 'ca.crt' } } },
+        },
+      );
+      const result = buildKubernetesSnapshot(
+        [store, missingKey, missingSecret, notation('v', 'certs')],
+        options({ secrets }),
+      );
+      expect(result.outcomes.get('KeyManagementProvider//certs')).toEqual({
+        $case: 'rejected',
+        message:
+          'spec.parameters.valueFrom.secretKeyRef.key: Secret "signet-system/trust" has no key "tls.crt"',
+      });
+      expect(result.outcomes.get('KeyManagementProvider//other')).toEqual({
+        $case: 'rejected',
+        message: 'spec.parameters.valueFrom.secretKeyRef: Secret "signet-system/gone" does not exist',
+      });
+    });
+  });
+});

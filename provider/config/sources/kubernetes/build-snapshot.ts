@@ -1,0 +1,214 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import type { PublicKey } from '@peculiar/x509';
+import { toSignetError } from '../../../errors.js';
+import type { SignetError } from '../../../errors.js';
+import type {
+  ConfigResource,
+  ConfigSnapshot,
+  KeyProviderConfig,
+  VerifierConfig,
+} from '../../config.types.js';
+import { parseConfigResource } from '../../schema/parse-resource.js';
+import { formatProblem } from '../../schema/problems.js';
+import type { ConfigProblem } from '../../schema/problems.js';
+import { isRecord } from '../../schema/reader.js';
+import { createSnapshot, findSnapshotProblems } from '../../snapshot/create-snapshot.js';
+import { toObjectKey } from './resource-kinds.js';
+import { resolveSecretReferences } from './resolve-secrets.js';
+import type { SecretContext } from './resolve-secrets.js';
+
+/** What a key provider holds, for its status (`status.properties`); never secret material. */
+export interface KeyInventory {
+  readonly certificates: readonly {
+    readonly subject: string;
+    readonly issuer: string;
+    readonly serialNumber: string;
+    readonly notAfter: string;
+    readonly sha256: string;
+  }[];
+  readonly keys: readonly { readonly algorithm: string; readonly sha256: string }[];
+}
+
+export type ResourceOutcome =
+  | { readonly $case: 'accepted'; readonly inventory: KeyInventory | undefined }
+  | { readonly $case: 'rejected'; readonly message: string };
+
+export interface KubernetesSnapshotOptions extends SecretContext {
+  readonly generation: number;
+  readonly source: string;
+  /** Problems only a verifier sees (notation's trust-policy rules): such a Verifier is rejected too. */
+  readonly verifierProblem?: (verifier: VerifierConfig) => string | undefined;
+}
+
+export interface KubernetesSnapshotResult {
+  /** Undefined when the accepted resources do not make a configuration (no Store or no Verifier). */
+  readonly snapshot: ConfigSnapshot | undefined;
+  readonly error: SignetError | undefined;
+  /** Per object key (`toObjectKey`): accepted into the snapshot, or rejected and why. */
+  readonly outcomes: ReadonlyMap<string, ResourceOutcome>;
+  /**
+   * Hash of the accepted resources after Secret references were resolved: equal fingerprints mean
+   * an equal configuration, so a status-only change does not publish a new generation.
+   */
+  readonly fingerprint: string;
+}
+
+interface ObjectIdentity {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string | undefined;
+}
+
+function identify(object: unknown): ObjectIdentity | undefined {
+  if (!isRecord(object) || typeof object.kind !== 'string' || !isRecord(object.metadata)) return undefined;
+  const { name, namespace } = object.metadata;
+  if (typeof name !== 'string') return undefined;
+  return {
+    kind: object.kind,
+    name,
+    namespace: typeof namespace === 'string' && namespace !== '' ? namespace : undefined,
+  };
+}
+
+function sha256(bytes: ArrayBuffer): string {
+  return createHash('sha256').update(Buffer.from(bytes)).digest('hex');
+}
+
+function toKeyEntry(key: PublicKey): KeyInventory['keys'][number] {
+  return {
+    algorithm:
+      createPublicKey({ key: Buffer.from(key.rawData), format: 'der', type: 'spki' }).asymmetricKeyType ??
+      'unknown',
+    sha256: sha256(key.rawData),
+  };
+}
+
+function toInventory(provider: KeyProviderConfig): KeyInventory {
+  return {
+    certificates: provider.certificates.map((certificate) => ({
+      subject: certificate.subject,
+      issuer: certificate.issuer,
+      serialNumber: certificate.serialNumber,
+      notAfter: certificate.notAfter.toISOString(),
+      sha256: sha256(certificate.rawData),
+    })),
+    keys: provider.publicKeys.map(toKeyEntry),
+  };
+}
+
+/** What a resource holds for its status: key providers and kritis authorities list their keys. */
+function inventoryOf(resource: ConfigResource): KeyInventory | undefined {
+  switch (resource.$case) {
+    case 'keyProvider':
+      return toInventory(resource);
+    case 'attestationAuthority':
+      return { certificates: [], keys: resource.publicKeys.map(({ key }) => toKeyEntry(key)) };
+    default:
+      return undefined;
+  }
+}
+
+function keyOf(resource: { readonly resource: ConfigResource['resource'] }): string | undefined {
+  const id = resource.resource;
+  return id === undefined ? undefined : toObjectKey(id.kind, id.namespace, id.name);
+}
+
+function keyOfProblem(problem: ConfigProblem): string | undefined {
+  const { kind, name, namespace } = problem.locator;
+  return kind === undefined || name === undefined ? undefined : toObjectKey(kind, namespace, name);
+}
+
+/** Messages are written without the resource name: status sits on the resource itself. */
+function describeProblems(problems: readonly ConfigProblem[]): string {
+  return problems
+    .map((problem) => formatProblem({ ...problem, locator: {} }).replace(/^configuration: /, ''))
+    .join('; ');
+}
+
+/**
+ * Kubernetes objects → the snapshot the file source would build from the same resources, skipping
+ * what is wrong instead of refusing everything: a resource that fails to parse, that references a
+ * missing or rejected key provider, or whose verifier cannot work is rejected with its reasons and
+ * the rest still make a configuration. Pure: Secrets come through `options.secrets`.
+ */
+export function buildKubernetesSnapshot(
+  objects: readonly unknown[],
+  options: KubernetesSnapshotOptions,
+): KubernetesSnapshotResult {
+  const outcomes = new Map<string, ResourceOutcome>();
+  const accepted = new Map<string, ConfigResource>();
+  const rawByKey = new Map<string, string>();
+  for (const object of objects) {
+    const id = identify(object);
+    if (id === undefined || !isRecord(object)) continue;
+    const key = toObjectKey(id.kind, id.namespace, id.name);
+    // A private copy with only what configures: server fields (uid, managedFields, status) are not configuration.
+    const raw = structuredClone({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: { name: id.name, ...(id.namespace === undefined ? {} : { namespace: id.namespace }) },
+      spec: object.spec,
+    });
+    const secretProblems = resolveSecretReferences(id.kind, raw.spec, options);
+    if (secretProblems.length > 0) {
+      outcomes.set(key, {
+        $case: 'rejected',
+        message: describeProblems(secretProblems.map((p) => ({ ...p, locator: {} }))),
+      });
+      continue;
+    }
+    rawByKey.set(key, JSON.stringify(raw));
+    const parsed = parseConfigResource(raw);
+    if (parsed.ok) accepted.set(key, parsed.resource);
+    else outcomes.set(key, { $case: 'rejected', message: describeProblems(parsed.problems) });
+  }
+
+  let snapshot: ConfigSnapshot | undefined;
+  let error: SignetError | undefined;
+  // Each round rejects at least one resource, so this ends within one round per resource.
+  for (let round = 0; round <= accepted.size; round += 1) {
+    const byResource = new Map<string, ConfigProblem[]>();
+    for (const problem of findSnapshotProblems([...accepted.values()])) {
+      const key = keyOfProblem(problem);
+      if (key !== undefined && accepted.has(key))
+        byResource.set(key, [...(byResource.get(key) ?? []), problem]);
+    }
+    if (byResource.size === 0) {
+      try {
+        snapshot = createSnapshot([...accepted.values()], {
+          generation: options.generation,
+          source: options.source,
+        });
+        error = undefined;
+      } catch (failure) {
+        snapshot = undefined;
+        error = toSignetError(failure, 'config');
+        break;
+      }
+      for (const verifier of snapshot.verifiers) {
+        const message = options.verifierProblem?.(verifier);
+        const key = keyOf(verifier);
+        if (message !== undefined && key !== undefined)
+          byResource.set(key, [{ locator: {}, path: '', message }]);
+      }
+      if (byResource.size === 0) break;
+      snapshot = undefined;
+    }
+    for (const [key, problems] of byResource) {
+      accepted.delete(key);
+      outcomes.set(key, { $case: 'rejected', message: describeProblems(problems) });
+    }
+  }
+
+  for (const [key, resource] of accepted) {
+    outcomes.set(key, {
+      $case: 'accepted',
+      inventory: inventoryOf(resource),
+    });
+  }
+  // Hashed: the resolved resources hold Secret values, which must not sit around in plain text.
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([...accepted.keys()].sort().map((key) => rawByKey.get(key))))
+    .digest('hex');
+  return { snapshot, error, outcomes, fingerprint };
+}

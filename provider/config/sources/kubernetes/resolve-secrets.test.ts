@@ -1,0 +1,132 @@
+import { resolveSecretReferences } from './resolve-secrets.js';
+import type { SecretContext } from './resolve-secrets.js';
+
+const base64 = (text: string): string => Buffer.from(text).toString('base64');
+const dockerConfig = JSON.stringify({
+  auths: {
+    'registry.example.com': { auth: base64('robot:s3cret') },
+    'https://index.docker.io/v1/': { username: 'hub', password: 'hubpass' },
+    'token.example.com': { identitytoken: 'refresh' },
+  },
+});
+
+const context: SecretContext = {
+  namespace: 'signet-system',
+  secrets: (namespace, name): Record<string, string> | undefined => {
+    if (namespace !== 'signet-system') return undefined;
+    if (name === 'pull') return { '.dockerconfigjson': base64(dockerConfig) };
+    if (name === 'legacy')
+      return { '.dockercfg': base64(JSON.stringify({ 'old.example.com': { auth: base64('a:b') } })) };
+    if (name === 'opaque') return { token: base64('x') };
+    return undefined;
+  },
+};
+
+function k8sSecretsStore(secrets: unknown[], signet?: unknown): { parameters: Record<string, unknown> } {
+  return {
+    parameters: {
+      authProvider: { name: 'k8Secrets', secrets },
+      ...(signet === undefined ? {} : { signet }),
+    },
+  };
+}
+
+describe('resolveSecretReferences', () => {
+  describe("a Store with Ratify's k8Secrets auth provider", () => {
+    it('turns docker config Secrets into basic credentials per registry (identity tokens are not static credentials)', () => {
+      const spec = k8sSecretsStore([
+        { secretName: 'pull' },
+        { secretName: 'legacy', namespace: 'signet-system' },
+      ]);
+      expect(resolveSecretReferences('Store', spec, context)).toEqual([]);
+      expect(spec.parameters.signet).toEqual({
+        credentials: {
+          'registry.example.com': { username: 'robot', password: 's3cret' },
+          'docker.io': { username: 'hub', password: 'hubpass' },
+          'old.example.com': { username: 'a', password: 'b' },
+        },
+      });
+    });
+
+    it('keeps credentials written in the Store over those from Secrets', () => {
+      const written = { credentials: { 'registry.example.com': { username: 'mine', password: 'p' } } };
+      const spec = k8sSecretsStore([{ secretName: 'pull' }], written);
+      resolveSecretReferences('NamespacedStore', spec, context);
+      expect(spec.parameters.signet).toMatchObject({
+        credentials: { 'registry.example.com': { username: 'mine' } },
+      });
+    });
+
+    it("names the Secret entry that is missing, outside signet's namespace or not a docker config", () => {
+      const spec = k8sSecretsStore([
+        { secretName: 'gone' },
+        { secretName: 'pull', namespace: 'team-a' },
+        { secretName: 'opaque' },
+      ]);
+      expect(resolveSecretReferences('Store', spec, context)).toEqual([
+        {
+          path: 'spec.parameters.authProvider.secrets[0]',
+          message: 'Secret "signet-system/gone" does not exist',
+        },
+        {
+          path: 'spec.parameters.authProvider.secrets[1].namespace',
+          message: 'signet reads Secrets only in its own namespace "signet-system", not "team-a"',
+        },
+        {
+          path: 'spec.parameters.authProvider.secrets[2]',
+          message:
+            'Secret has neither .dockerconfigjson nor .dockercfg (type kubernetes.io/dockerconfigjson)',
+        },
+      ]);
+    });
+  });
+
+  describe("k8Secrets' serviceAccountName", () => {
+    const withAccounts: SecretContext = {
+      ...context,
+      serviceAccountPullSecrets: (name) =>
+        name === 'puller' ? ['pull'] : name === 'default' ? ['legacy'] : undefined,
+    };
+
+    it("adds the ServiceAccount's imagePullSecrets (default: the `default` account) before the listed Secrets", () => {
+      const named = { parameters: { authProvider: { name: 'k8Secrets', serviceAccountName: 'puller' } } };
+      expect(resolveSecretReferences('Store', named, withAccounts)).toEqual([]);
+      expect(
+        Object.keys((named.parameters as { signet?: { credentials: object } }).signet?.credentials ?? {}),
+      ).toEqual(['registry.example.com', 'docker.io']);
+      const implicit = { parameters: { authProvider: { name: 'k8Secrets' } } };
+      resolveSecretReferences('Store', implicit, withAccounts);
+      expect((implicit.parameters as { signet?: { credentials: object } }).signet?.credentials).toEqual({
+        'old.example.com': { username: 'a', password: 'b' },
+      });
+    });
+
+    it('ignores a missing `default` account but names a missing explicit one', () => {
+      const none: SecretContext = { ...context, serviceAccountPullSecrets: () => undefined };
+      expect(
+        resolveSecretReferences('Store', { parameters: { authProvider: { name: 'k8Secrets' } } }, none),
+      ).toEqual([]);
+      expect(
+        resolveSecretReferences(
+          'Store',
+          { parameters: { authProvider: { name: 'k8Secrets', serviceAccountName: 'gone' } } },
+          none,
+        ),
+      ).toEqual([
+        {
+          path: 'spec.parameters.authProvider.serviceAccountName',
+          message: 'ServiceAccount "signet-system/gone" does not exist',
+        },
+      ]);
+    });
+  });
+
+  describe('an inline key provider with valueFrom', () => {
+    it('refuses value and valueFrom together', () => {
+      const spec = { parameters: { value: 'pem', valueFrom: { secretKeyRef: { name: 'pull', key: 'x' } } } };
+      expect(resolveSecretReferences('CertificateStore', spec, context)).toEqual([
+        { path: 'spec.parameters.valueFrom', message: 'set either value or valueFrom, not both' },
+      ]);
+    });
+  });
+});

@@ -1,0 +1,97 @@
+// Kubernetes-config test helpers: the chart's RBAC rendered for a release (the exact rules the chart
+// ships, so the e2e proves them least-privilege) and manifests for Ratify resources.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { REPO_ROOT } from './process.js';
+
+/** A shared seed file, read in place (`../shared/seeds` beside the repository, or SIGNET_SEEDS_DIR). */
+export function seedPath(name: string): string {
+  const path = join(process.env.SIGNET_SEEDS_DIR ?? join(REPO_ROOT, '..', 'shared', 'seeds'), name);
+  if (!existsSync(path)) throw new Error(`seed ${path} is missing (set SIGNET_SEEDS_DIR to override)`);
+  return path;
+}
+
+export const CRD_DIR = join(REPO_ROOT, 'deploy', 'crds');
+const RBAC_TEMPLATE = join(REPO_ROOT, 'deploy', 'helm', 'signet', 'templates', 'rbac.yaml');
+
+/** The ServiceAccount the chart creates for `release` (templates/_helpers.tpl `signet.fullname`). */
+export function signetServiceAccount(release: string): string {
+  return `${release}-signet`;
+}
+
+/**
+ * templates/rbac.yaml rendered for `release` in `namespace` with `configSource: kubernetes`: the few
+ * template expressions it uses are substituted, and any other one is an error (so this stays honest
+ * when the template grows).
+ */
+export async function renderSignetRbac(release: string, namespace: string): Promise<string> {
+  const template = await readFile(RBAC_TEMPLATE, 'utf8');
+  const rendered = template
+    .replace(/^\{\{- if eq \.Values\.configSource "kubernetes" \}\}\n/m, '')
+    .replace(/^\{\{- end \}\}\n?/m, '')
+    .replaceAll('{{ include "signet.fullname" . }}', signetServiceAccount(release))
+    .replaceAll('{{ .Release.Namespace }}', namespace)
+    .replaceAll(
+      '{{- include "signet.labels" . | nindent 4 }}',
+      `\n    app.kubernetes.io/name: signet\n    app.kubernetes.io/instance: ${release}`,
+    );
+  if (rendered.includes('{{'))
+    throw new Error(`renderSignetRbac: unhandled template expression in ${RBAC_TEMPLATE}`);
+  return rendered;
+}
+
+/** One Ratify resource as YAML (`kubectl apply -f -` input). */
+export function ratifyResource(
+  kind: string,
+  metadata: { readonly name: string; readonly namespace?: string },
+  spec: Record<string, unknown>,
+): string {
+  return stringify({ apiVersion: 'config.ratify.deislabs.io/v1beta1', kind, metadata, spec });
+}
+
+/** A notation Verifier trusting the certificates of `providers` for every registry, any identity. */
+export function notationVerifier(
+  kind: 'Verifier' | 'NamespacedVerifier',
+  metadata: { readonly name: string; readonly namespace?: string },
+  providers: readonly string[],
+  options: { readonly specName?: string; readonly version?: string } = {},
+): string {
+  return ratifyResource(kind, metadata, {
+    name: options.specName ?? 'notation',
+    type: 'notation',
+    artifactTypes: 'application/vnd.cncf.notary.signature',
+    parameters: {
+      verificationCertStores: { certs: providers },
+      trustPolicyDoc: {
+        version: options.version ?? '1.0',
+        trustPolicies: [
+          {
+            name: 'default',
+            registryScopes: ['*'],
+            signatureVerification: { level: 'strict' },
+            trustStores: ['ca:certs'],
+            trustedIdentities: ['*'],
+          },
+        ],
+      },
+    },
+  });
+}
+
+/** A Secret manifest with string data. */
+export function secretManifest(
+  namespace: string,
+  name: string,
+  data: Record<string, string>,
+  type = 'Opaque',
+): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    type,
+    stringData: data,
+  });
+}
