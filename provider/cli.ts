@@ -24,7 +24,13 @@ import {
 } from './config/index.js';
 import { SignetError, toSignetError } from './errors.js';
 import { MAX_KYVERNO_POLICY_BYTES, formatImportNote, importKyverno } from './import/index.js';
-import { createLogger, createMetrics, newTraceId, type Logger, type SignetMetrics } from './observability/index.js';
+import {
+  createLogger,
+  createMetrics,
+  newTraceId,
+  type Logger,
+  type SignetMetrics,
+} from './observability/index.js';
 import { createImagePipeline, type ImagePipeline, type ImageResult } from './pipeline/index.js';
 import {
   chainCredentialProviders,
@@ -36,7 +42,7 @@ import {
   type Descriptor,
   type RegistryClient,
 } from './registry/index.js';
-import { DEFAULT_PROTOCOL_OPTIONS, startServer, toRatifyResult } from './server/index.js';
+import { DEFAULT_PROTOCOL_OPTIONS, startServer, toProviderResource, toRatifyResult } from './server/index.js';
 import {
   ATTESTOR_VERIFIER_TYPE,
   createArtifactVerifiers,
@@ -119,7 +125,10 @@ function perGeneration<T>(build: (snapshot: ConfigSnapshot) => T, dispose?: (val
   };
 }
 
-function createRuntime(store: ConfigStore, options: RuntimeOptions): { pipeline: ImagePipeline; close(): void } {
+function createRuntime(
+  store: ConfigStore,
+  options: RuntimeOptions,
+): { pipeline: ImagePipeline; close(): void } {
   const { metrics } = options;
   const clients: RegistryClient[] = [];
   const registryFor = perGeneration(
@@ -148,7 +157,10 @@ function createRuntime(store: ConfigStore, options: RuntimeOptions): { pipeline:
       .join(',');
     let verifiers = memo.get(key);
     if (verifiers === undefined) {
-      verifiers = [...createArtifactVerifiers(view.verifiers), ...createAttestorVerifiers(view.attestationPolicies)];
+      verifiers = [
+        ...createArtifactVerifiers(view.verifiers),
+        ...createAttestorVerifiers(view.attestationPolicies),
+      ];
       memo.set(key, verifiers);
     }
     return verifiers;
@@ -174,7 +186,11 @@ function createRuntime(store: ConfigStore, options: RuntimeOptions): { pipeline:
     }),
     maxSignaturesPerImage: options.maxSignatures,
     onImage: (result, seconds) => {
-      const outcome = result.isSuccess ? 'success' : result.error?.kind === 'verdict' ? 'failure' : 'inconclusive';
+      const outcome = result.isSuccess
+        ? 'success'
+        : result.error?.kind === 'verdict'
+          ? 'failure'
+          : 'inconclusive';
       metrics?.observeImage(outcome, seconds, result.error?.code);
     },
   });
@@ -212,7 +228,8 @@ interface ServeOptions {
 
 /** The namespace signet runs in (Secrets are read there): POD_NAMESPACE, else the service account's. */
 async function ownNamespace(): Promise<string> {
-  if (process.env.POD_NAMESPACE !== undefined && process.env.POD_NAMESPACE !== '') return process.env.POD_NAMESPACE;
+  if (process.env.POD_NAMESPACE !== undefined && process.env.POD_NAMESPACE !== '')
+    return process.env.POD_NAMESPACE;
   try {
     return (await readFile('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8')).trim();
   } catch {
@@ -221,22 +238,35 @@ async function ownNamespace(): Promise<string> {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
-  const logger = createLogger({ level: options.logLevel as 'info', base: { provider: options.providerName } });
+  const logger = createLogger({
+    level: options.logLevel as 'info',
+    base: { provider: options.providerName },
+  });
   const metrics = createMetrics();
   const store = createConfigStore();
   let stopWatching: (() => Promise<void>) | undefined;
   const onSnapshot = (snapshot: ConfigSnapshot): void => {
     store.publish(snapshot);
-    logger.info({ generation: snapshot.generation, source: snapshot.sourceDescription }, 'configuration loaded');
-    for (const problem of verifierProblems(snapshot)) logger.warn({ problem }, 'verifier cannot verify anything');
+    logger.info(
+      { generation: snapshot.generation, source: snapshot.sourceDescription },
+      'configuration loaded',
+    );
+    for (const problem of verifierProblems(snapshot))
+      logger.warn({ problem }, 'verifier cannot verify anything');
   };
   const onError = (error: SignetError): void => {
     store.recordError(error);
-    logger.error({ code: error.code, reason: error.message }, 'configuration rejected; keeping the last good one');
+    logger.error(
+      { code: error.code, reason: error.message },
+      'configuration rejected; keeping the last good one',
+    );
   };
   if (options.configSource === 'kubernetes') {
     if (options.config !== undefined) {
-      throw new SignetError('CONFIG_INVALID', { stage: 'config', reason: '--config and --config-source kubernetes exclude each other' });
+      throw new SignetError('CONFIG_INVALID', {
+        stage: 'config',
+        reason: '--config and --config-source kubernetes exclude each other',
+      });
     }
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromDefault();
@@ -264,10 +294,14 @@ async function serve(options: ServeOptions): Promise<void> {
     failureTtlSeconds: options.failureTtl,
     maxSignatures: options.maxSignatures,
   });
-  if (!options.insecureHttp && (options.tlsCert === undefined || options.tlsKey === undefined || options.clientCa === undefined)) {
+  if (
+    !options.insecureHttp &&
+    (options.tlsCert === undefined || options.tlsKey === undefined || options.clientCa === undefined)
+  ) {
     throw new SignetError('CONFIG_INVALID', {
       stage: 'server',
-      reason: 'HTTPS with mTLS needs --tls-cert, --tls-key and --client-ca (or --insecure-http for local experiments)',
+      reason:
+        'HTTPS with mTLS needs --tls-cert, --tls-key and --client-ca (or --insecure-http for local experiments)',
     });
   }
   const server = await startServer({
@@ -287,9 +321,18 @@ async function serve(options: ServeOptions): Promise<void> {
     metricsPort: options.metricsPort,
     ...(options.insecureHttp
       ? { insecureHttp: true }
-      : { tls: { certFile: options.tlsCert ?? '', keyFile: options.tlsKey ?? '', clientCaFile: options.clientCa ?? '' } }),
+      : {
+          tls: {
+            certFile: options.tlsCert ?? '',
+            keyFile: options.tlsKey ?? '',
+            clientCaFile: options.clientCa ?? '',
+          },
+        }),
   });
-  logger.info({ url: server.url, metricsUrl: server.metricsUrl, mtls: !options.insecureHttp }, 'signet serving');
+  logger.info(
+    { url: server.url, metricsUrl: server.metricsUrl, mtls: !options.insecureHttp },
+    'signet serving',
+  );
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -311,18 +354,30 @@ function describeResult(result: ImageResult): string {
     `subject:  ${result.subject ?? '(unresolved)'}`,
     `verdict:  ${result.isSuccess ? 'ALLOWED' : 'DENIED'}`,
   ];
-  if (result.error !== undefined) lines.push(`reason:   ${result.error.describe()}`, `fix:      ${result.error.remediation}`);
+  if (result.error !== undefined)
+    lines.push(`reason:   ${result.error.describe()}`, `fix:      ${result.error.remediation}`);
   for (const report of result.reports) {
-    lines.push(`  - ${report.isSuccess ? 'pass' : 'FAIL'} ${report.verifierName} ${report.subject}: ${report.message}`);
+    lines.push(
+      `  - ${report.isSuccess ? 'pass' : 'FAIL'} ${report.verifierName} ${report.subject}: ${report.message}`,
+    );
   }
   return lines.join('\n');
 }
 
-async function verifyCommand(images: string[], options: { config?: string; output: string; deadlineMs: number }): Promise<void> {
+async function verifyCommand(
+  images: string[],
+  options: { config?: string; output: string; deadlineMs: number },
+): Promise<void> {
   const store = createConfigStore();
   store.publish(await loadOnce(options.config));
   const logger = createLogger({ level: 'silent' });
-  const runtime = createRuntime(store, { logger, metrics: undefined, verdictTtlSeconds: 0, failureTtlSeconds: 0, maxSignatures: 32 });
+  const runtime = createRuntime(store, {
+    logger,
+    metrics: undefined,
+    verdictTtlSeconds: 0,
+    failureTtlSeconds: 0,
+    maxSignatures: 32,
+  });
   try {
     const results = await Promise.all(
       images.map((image) => {
@@ -334,7 +389,10 @@ async function verifyCommand(images: string[], options: { config?: string; outpu
     );
     if (options.output === 'json') {
       const now = new Date();
-      const rendered = results.map(({ result, traceId }) => ({ key: result.key, value: toRatifyResult(result, { traceId, now }) }));
+      const rendered = results.map(({ result, traceId }) => ({
+        key: result.key,
+        value: toRatifyResult(result, { traceId, now }),
+      }));
       process.stdout.write(`${JSON.stringify(rendered, null, 2)}\n`);
     } else {
       process.stdout.write(`${results.map(({ result }) => describeResult(result)).join('\n\n')}\n`);
@@ -347,10 +405,15 @@ async function verifyCommand(images: string[], options: { config?: string; outpu
 
 /** Configuration problems only a verifier can see (e.g. notation's trust policy rules), one line each. */
 function verifierProblems(snapshot: ConfigSnapshot): string[] {
-  const verifiers = [...createArtifactVerifiers(snapshot.verifiers), ...createAttestorVerifiers(snapshot.attestationPolicies)];
+  const verifiers = [
+    ...createArtifactVerifiers(snapshot.verifiers),
+    ...createAttestorVerifiers(snapshot.attestationPolicies),
+  ];
   return verifiers.flatMap((verifier) => {
     const kind = verifier.type === ATTESTOR_VERIFIER_TYPE ? 'AttestationAuthority' : 'Verifier';
-    return verifier.problem === undefined ? [] : [`${kind} ${JSON.stringify(verifier.name)}: ${verifier.problem.message}`];
+    return verifier.problem === undefined
+      ? []
+      : [`${kind} ${JSON.stringify(verifier.name)}: ${verifier.problem.message}`];
   });
 }
 
@@ -358,11 +421,16 @@ async function validateCommand(files: string[]): Promise<void> {
   let failed = false;
   for (const file of files) {
     try {
-      const snapshot = createSnapshot(await loadConfigFile(file), { generation: 1, source: describeConfigFile(file) });
+      const snapshot = createSnapshot(await loadConfigFile(file), {
+        generation: 1,
+        source: describeConfigFile(file),
+      });
       const problems = verifierProblems(snapshot);
       if (problems.length > 0) {
         failed = true;
-        process.stdout.write(`${file}: loads, but verification will fail:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+        process.stdout.write(
+          `${file}: loads, but verification will fail:\n${problems.map((p) => `  ${p}`).join('\n')}\n`,
+        );
         continue;
       }
       process.stdout.write(`${file}: valid\n`);
@@ -381,12 +449,17 @@ async function validateCommand(files: string[]): Promise<void> {
 async function importKyvernoCommand(file: string, options: { output?: string }): Promise<void> {
   const size = (await stat(file)).size;
   if (size > MAX_KYVERNO_POLICY_BYTES) {
-    throw new SignetError('CONFIG_INVALID', { stage: 'config', reason: `${file} is larger than ${MAX_KYVERNO_POLICY_BYTES} bytes` });
+    throw new SignetError('CONFIG_INVALID', {
+      stage: 'config',
+      reason: `${file} is larger than ${MAX_KYVERNO_POLICY_BYTES} bytes`,
+    });
   }
   const result = importKyverno(await readFile(file, 'utf8'), basename(file));
   for (const note of result.conversion.notes) process.stderr.write(`${formatImportNote(note)}\n`);
   if (result.conversion.trustPolicies === 0) {
-    process.stderr.write(`signet: nothing usable in ${file} could be converted (no verifyImages rule with a supported attestor)\n`);
+    process.stderr.write(
+      `signet: nothing usable in ${file} could be converted (no verifyImages rule with a supported attestor)\n`,
+    );
     process.exitCode = 1;
     return;
   }
@@ -402,34 +475,104 @@ async function importKyvernoCommand(file: string, options: { output?: string }):
   process.stdout.write(`${configPath}\n${constraintsPath}\n`);
 }
 
+interface ProviderResourceCommandOptions {
+  readonly name: string;
+  readonly url: string;
+  readonly caFile: string;
+  readonly timeout: number;
+}
+
+/** Prints the Gatekeeper Provider resource for signet, its caBundle taken from the CA that issued signet's serving certificate. */
+async function providerResourceCommand(options: ProviderResourceCommandOptions): Promise<void> {
+  const resource = toProviderResource({
+    name: options.name,
+    url: options.url,
+    timeoutSeconds: options.timeout,
+    caBundlePem: await readFile(options.caFile, 'utf8'),
+  });
+  // JSON is valid YAML and leaves kubectl nothing to reinterpret (YAML 1.1 booleans).
+  process.stdout.write(`${JSON.stringify(resource, null, 2)}\n`);
+}
+
 function buildProgram(): Command {
   const program = new Command('signet')
-    .description('Gatekeeper external-data provider that verifies container image signatures (drop-in for Ratify)')
+    .description(
+      'Gatekeeper external-data provider that verifies container image signatures (drop-in for Ratify)',
+    )
     .version(VERSION);
 
   program
     .command('serve')
     .description('serve the Gatekeeper external-data provider (HTTPS with mTLS by default)')
-    .option('--config <file>', 'Ratify config.ratify.deislabs.io/v1beta1 resources (multi-document YAML), reloaded on change; default: embedded')
-    .addOption(new Option('--config-source <source>', 'file (--config or embedded) or kubernetes (Ratify custom resources, watched)').choices(['file', 'kubernetes']).default('file'))
-    .option('--namespace <namespace>', 'kubernetes source: signet\'s namespace, where Secrets are read (default: POD_NAMESPACE or the service account\'s)')
-    .addOption(new Option('--kube-resync <seconds>', 'kubernetes source: rebuild and re-check statuses this often').argParser(integer(1, 86_400)).default(60))
+    .option(
+      '--config <file>',
+      'Ratify config.ratify.deislabs.io/v1beta1 resources (multi-document YAML), reloaded on change; default: embedded',
+    )
+    .addOption(
+      new Option(
+        '--config-source <source>',
+        'file (--config or embedded) or kubernetes (Ratify custom resources, watched)',
+      )
+        .choices(['file', 'kubernetes'])
+        .default('file'),
+    )
+    .option(
+      '--namespace <namespace>',
+      "kubernetes source: signet's namespace, where Secrets are read (default: POD_NAMESPACE or the service account's)",
+    )
+    .addOption(
+      new Option('--kube-resync <seconds>', 'kubernetes source: rebuild and re-check statuses this often')
+        .argParser(integer(1, 86_400))
+        .default(60),
+    )
     .option('--host <address>', 'listen address (default: all interfaces)')
     .addOption(new Option('--port <port>', 'provider port').argParser(integer(0, 65535)).default(6001))
-    .addOption(new Option('--metrics-port <port>', 'plain-HTTP port for /metrics, /healthz, /readyz').argParser(integer(0, 65535)).default(8888))
+    .addOption(
+      new Option('--metrics-port <port>', 'plain-HTTP port for /metrics, /healthz, /readyz')
+        .argParser(integer(0, 65535))
+        .default(8888),
+    )
     .option('--tls-cert <file>', 'server certificate (PEM), reloaded on change')
     .option('--tls-key <file>', 'server private key (PEM), reloaded on change')
     .option('--client-ca <file>', 'CA bundle that client certificates must chain to (mTLS)')
     .option('--insecure-http', 'serve plain HTTP without TLS (local experiments only)', false)
-    .option('--provider-name <name>', 'the Gatekeeper Provider name, for logs and metrics', DEFAULT_PROTOCOL_OPTIONS.providerName)
+    .option(
+      '--provider-name <name>',
+      'the Gatekeeper Provider name, for logs and metrics',
+      DEFAULT_PROTOCOL_OPTIONS.providerName,
+    )
     .option('--verify-path <path>', 'verify endpoint path', DEFAULT_PROTOCOL_OPTIONS.verifyPath)
     .option('--mutate-path <path>', 'mutate endpoint path', DEFAULT_PROTOCOL_OPTIONS.mutatePath)
-    .addOption(new Option('--deadline-ms <ms>', 'per-request deadline; keep below the Provider timeout').argParser(integer(100, 60_000)).default(DEFAULT_PROTOCOL_OPTIONS.deadlineMs))
-    .addOption(new Option('--max-keys <n>', 'keys per request').argParser(integer(1, 100_000)).default(DEFAULT_PROTOCOL_OPTIONS.maxKeys))
-    .addOption(new Option('--verdict-ttl <seconds>', 'how long a successful verdict is cached').argParser(integer(0, 86_400)).default(300))
-    .addOption(new Option('--failure-ttl <seconds>', 'how long a failed verdict is cached').argParser(integer(0, 86_400)).default(60))
-    .addOption(new Option('--max-signatures <n>', 'signature artifacts judged per image').argParser(integer(1, 1000)).default(32))
-    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'))
+    .addOption(
+      new Option('--deadline-ms <ms>', 'per-request deadline; keep below the Provider timeout')
+        .argParser(integer(100, 60_000))
+        .default(DEFAULT_PROTOCOL_OPTIONS.deadlineMs),
+    )
+    .addOption(
+      new Option('--max-keys <n>', 'keys per request')
+        .argParser(integer(1, 100_000))
+        .default(DEFAULT_PROTOCOL_OPTIONS.maxKeys),
+    )
+    .addOption(
+      new Option('--verdict-ttl <seconds>', 'how long a successful verdict is cached')
+        .argParser(integer(0, 86_400))
+        .default(300),
+    )
+    .addOption(
+      new Option('--failure-ttl <seconds>', 'how long a failed verdict is cached')
+        .argParser(integer(0, 86_400))
+        .default(60),
+    )
+    .addOption(
+      new Option('--max-signatures <n>', 'signature artifacts judged per image')
+        .argParser(integer(1, 1000))
+        .default(32),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
+        .default('info'),
+    )
     .action((options: ServeOptions) => serve(options));
 
   program
@@ -437,9 +580,15 @@ function buildProgram(): Command {
     .description('verify images with the same pipeline the provider uses; exit 1 when any is denied')
     .argument('<images...>', 'image references (optionally [namespace]image)')
     .option('--config <file>', 'Ratify resources (default: embedded)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .addOption(new Option('--deadline-ms <ms>', 'deadline per image').argParser(integer(100, 600_000)).default(30_000))
-    .action((images: string[], options: { config?: string; output: string; deadlineMs: number }) => verifyCommand(images, options));
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'),
+    )
+    .addOption(
+      new Option('--deadline-ms <ms>', 'deadline per image').argParser(integer(100, 600_000)).default(30_000),
+    )
+    .action((images: string[], options: { config?: string; output: string; deadlineMs: number }) =>
+      verifyCommand(images, options),
+    );
 
   const config = program.command('config').description('configuration tools');
   config
@@ -456,8 +605,32 @@ function buildProgram(): Command {
       'convert Kyverno ClusterPolicy/Policy verifyImages rules; lists what cannot be converted; exit 1 when nothing converts',
     )
     .argument('<policy>', 'Kyverno policy YAML file')
-    .option('-o, --output <dir>', 'write signet-config.yaml and constraints.yaml here (default: both to stdout)')
+    .option(
+      '-o, --output <dir>',
+      'write signet-config.yaml and constraints.yaml here (default: both to stdout)',
+    )
     .action((policy: string, options: { output?: string }) => importKyvernoCommand(policy, options));
+
+  program
+    .command('provider-resource')
+    .description(
+      'print the Gatekeeper Provider resource (externaldata.gatekeeper.sh/v1beta1) that points at signet, for kubectl apply -f -',
+    )
+    .requiredOption(
+      '--url <url>',
+      'https URL of the verify (or mutate) endpoint, e.g. https://signet.signet-system:6001/ratify/gatekeeper/v1/verify',
+    )
+    .requiredOption(
+      '--ca-file <file>',
+      "PEM of the CA that issued signet's serving certificate (becomes spec.caBundle)",
+    )
+    .option('--name <name>', 'Provider name that templates reference', DEFAULT_PROTOCOL_OPTIONS.providerName)
+    .addOption(
+      new Option('--timeout <seconds>', "Gatekeeper's timeout per call; keep signet's --deadline-ms below it")
+        .argParser(integer(1, 30))
+        .default(5),
+    )
+    .action((options: ProviderResourceCommandOptions) => providerResourceCommand(options));
 
   return program;
 }

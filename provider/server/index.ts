@@ -24,3 +24,5 @@ export { startServer } from './server.js';
 export type { RunningServer, StartServerOptions } from './server.js';
 export { loadTlsMaterial, parseTlsMaterial, watchTlsFiles } from './tls.js';
 export type { TlsFiles, TlsMaterial, TlsReloader, TlsReloadOptions } from './tls.js';
+export { PROVIDER_API_VERSION, toProviderResource } from './provider-cr.js';
+export type { ProviderResource, ProviderResourceOptions } from './provider-cr.js';

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pushImage } from '../helpers/images.js';
+import { createCa } from '../helpers/pki.js';
 import { REPO_ROOT } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -20,10 +21,14 @@ interface CliRun {
 
 async function signet(args: readonly string[]): Promise<CliRun> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, ['--import', 'tsx', 'provider/cli.ts', ...args], {
-      cwd: REPO_ROOT,
-      timeout: 60_000,
-    });
+    const { stdout, stderr } = await execFileAsync(
+      process.execPath,
+      ['--import', 'tsx', 'provider/cli.ts', ...args],
+      {
+        cwd: REPO_ROOT,
+        timeout: 60_000,
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -47,7 +52,12 @@ afterAll(async () => {
 describe('signet CLI', () => {
   describe('config validate', () => {
     it('loads the seed files unchanged and says why their trust policy cannot verify (no trusted identities)', async () => {
-      const run = await signet(['config', 'validate', join(SEEDS, 'verify-config-kmp.yaml'), join(SEEDS, 'verify-config-certificatestore.yaml')]);
+      const run = await signet([
+        'config',
+        'validate',
+        join(SEEDS, 'verify-config-kmp.yaml'),
+        join(SEEDS, 'verify-config-certificatestore.yaml'),
+      ]);
       expect(run.code).toBe(1);
       expect(run.stdout).toContain('verify-config-kmp.yaml: loads, but verification will fail');
       expect(run.stdout).toContain('is either missing trust stores or trusted identities');
@@ -55,7 +65,10 @@ describe('signet CLI', () => {
 
     it('names document, kind, name and field of an invalid resource', async () => {
       const path = join(dir, 'bad.yaml');
-      await writeFile(path, 'apiVersion: config.ratify.deislabs.io/v1beta1\nkind: Verifier\nmetadata:\n  name: v\nspec:\n  name: notation\n  artifactType: x\n');
+      await writeFile(
+        path,
+        'apiVersion: config.ratify.deislabs.io/v1beta1\nkind: Verifier\nmetadata:\n  name: v\nspec:\n  name: notation\n  artifactType: x\n',
+      );
       const run = await signet(['config', 'validate', path]);
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/document 1 \(Verifier "v"\)/);
@@ -80,6 +93,30 @@ describe('signet CLI', () => {
       const run = await signet(['serve', '--port', '0', '--metrics-port', '0']);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('HTTPS with mTLS needs --tls-cert, --tls-key and --client-ca');
+    });
+  });
+
+  describe('provider-resource', () => {
+    it('prints the Provider with the serving CA as caBundle', async () => {
+      const ca = await createCa(dir, 'serving-ca');
+      const url = 'https://signet.signet-system:6001/ratify/gatekeeper/v1/verify';
+      const run = await signet(['provider-resource', '--url', url, '--ca-file', ca.cert, '--timeout', '7']);
+      expect(run.code).toBe(0);
+      const resource = JSON.parse(run.stdout) as { spec: { url: string; timeout: number; caBundle: string } };
+      expect(resource).toMatchObject({
+        apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
+        kind: 'Provider',
+        metadata: { name: 'ratify-provider' },
+      });
+      expect(resource.spec).toMatchObject({ url, timeout: 7 });
+      expect(Buffer.from(resource.spec.caBundle, 'base64').toString()).toContain('BEGIN CERTIFICATE');
+    });
+
+    it('refuses a plain-HTTP URL with the reason', async () => {
+      const ca = await createCa(dir, 'serving-ca-2');
+      const run = await signet(['provider-resource', '--url', 'http://signet:6001/x', '--ca-file', ca.cert]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('Gatekeeper calls external data providers over HTTPS only');
     });
   });
 });
