@@ -1,0 +1,261 @@
+// Seed 003 (AKS Image Integrity) end to end on a real cluster: kube-apiserver → Gatekeeper webhook → signet
+// (mTLS) → registry, with the SignetVerification template and the sample constraints of each effect, and
+// signet unreachable or hanging (fail closed).
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { freePort } from '../helpers/process.js';
+import type { PushedManifest } from '../helpers/images.js';
+import {
+  PROVIDER_TIMEOUT_SECONDS,
+  startAdmissionBed,
+  startUnresponsiveServer,
+  type AdmissionBed,
+  type UnresponsiveServer,
+} from './admission-bed.js';
+
+let bed: AdmissionBed;
+let signed: PushedManifest;
+let unsigned: PushedManifest;
+let hanging: UnresponsiveServer;
+
+const DENIED = 'admission webhook "validation.gatekeeper.sh" denied the request:';
+
+beforeAll(async () => {
+  bed = await startAdmissionBed('seed-003');
+  [signed, unsigned] = await Promise.all([
+    bed.pushSigned('deislabs/ratify/notary-image', 'signed'),
+    bed.pushUnsigned('deislabs/ratify/notary-image', 'unsigned'),
+  ]);
+  await bed.applyTemplate('signetverification');
+  hanging = await startUnresponsiveServer();
+}, 600_000);
+
+afterAll(async () => {
+  await hanging?.stop();
+  await bed?.stop();
+}, 120_000);
+
+describe('seed 003: notation-signed images through Gatekeeper and signet', () => {
+  describe('deny', () => {
+    const namespace = 'seed003-deny';
+    beforeAll(async () => {
+      await bed.createNamespace(namespace);
+      await bed.gatekeeper.applyConstraint(
+        bed.sampleConstraint('deny', 'signet-verification', {
+          name: 'signet-verification-deny',
+          namespaces: [namespace],
+        }),
+      );
+    });
+
+    it('creates the pod of a notation-signed image (kubectl run demo-signed)', () =>
+      bed.explain(async () => {
+        const result = await bed.admit('deny: signed image', [
+          'run',
+          'demo-signed',
+          `--image=${signed.reference}`,
+          '-n',
+          namespace,
+        ]);
+        expect(result.stderr).toBe('');
+        expect(result.stdout.trim()).toBe('pod/demo-signed created');
+      }));
+
+    it('rejects an unsigned image naming the image and the reason', () =>
+      bed.explain(async () => {
+        const result = await bed.admit('deny: unsigned image', [
+          'run',
+          'demo-unsigned',
+          `--image=${unsigned.reference}`,
+          '-n',
+          namespace,
+        ]);
+        expect(result.exitCode).not.toBe(0);
+        expect(result.stderr.trim()).toBe(
+          `Error from server (Forbidden): ${DENIED} [signet-verification-deny] image verification failed for ${unsigned.reference}: signature not found`,
+        );
+      }));
+  });
+
+  describe('registry unavailable (transient, fail closed, not cached)', () => {
+    const namespace = 'seed003-transient';
+    let proxy: FaultProxy;
+    beforeAll(async () => {
+      proxy = await startFaultProxy(bed.registry.url);
+      await bed.createNamespace(namespace);
+      await bed.gatekeeper.applyConstraint(
+        bed.sampleConstraint('deny', 'signet-verification', {
+          name: 'signet-verification-transient',
+          namespaces: [namespace],
+        }),
+      );
+    });
+    afterAll(() => proxy?.stop());
+
+    it('rejects while the registry fails, then admits at once when it is back (Gatekeeper cached no verdict)', () =>
+      bed.explain(async () => {
+        const image = signed.reference.replace(bed.registry.host, proxy.host);
+        proxy.setFault({ $case: 'status', code: 503 });
+        const failing = await bed.admit('registry 503: signed image', [
+          'run',
+          'while-down',
+          `--image=${image}`,
+          '-n',
+          namespace,
+        ]);
+        const failedAt = performance.now();
+        expect(failing.exitCode).not.toBe(0);
+        expect(failing.stderr).toContain(
+          `${DENIED} [signet-verification-transient] external data provider ratify-provider reported a system error:`,
+        );
+        expect(failing.stderr).toContain(
+          `[signet-verification-transient] image verification failed for ${image}: no result from external data provider ratify-provider`,
+        );
+
+        proxy.setFault({ $case: 'none' });
+        const recovered = await bed.admit('registry back: signed image', [
+          'run',
+          'after-recovery',
+          `--image=${image}`,
+          '-n',
+          namespace,
+        ]);
+        expect(recovered.stdout.trim()).toBe('pod/after-recovery created');
+        // Within Gatekeeper's response-cache TTL (3 s in the bed): a cached failure would have been replayed.
+        expect(performance.now() - failedAt).toBeLessThan(3_000);
+      }));
+  });
+
+  describe('dryrun (audit)', () => {
+    const namespace = 'seed003-audit';
+    beforeAll(async () => {
+      await bed.createNamespace(namespace);
+      await bed.gatekeeper.applyConstraint(
+        bed.sampleConstraint('dryrun', 'signet-verification', {
+          name: 'signet-verification-dryrun',
+          namespaces: [namespace],
+        }),
+      );
+    });
+
+    it('creates the pod of an unsigned image and audit lists the violation in the constraint status', () =>
+      bed.explain(async () => {
+        const result = await bed.admit('dryrun: unsigned image', [
+          'run',
+          'demo-unsigned',
+          `--image=${unsigned.reference}`,
+          '-n',
+          namespace,
+        ]);
+        expect(result.stdout.trim()).toBe('pod/demo-unsigned created');
+        const status = await bed.gatekeeper.waitForConstraintStatus(
+          'SignetVerification',
+          'signet-verification-dryrun',
+          (s) => (s.violations ?? []).some((v) => v.name === 'demo-unsigned'),
+          90_000,
+        );
+        expect(status.totalViolations).toBe(1);
+        expect(status.violations).toEqual([
+          {
+            enforcementAction: 'dryrun',
+            group: '',
+            kind: 'Pod',
+            name: 'demo-unsigned',
+            namespace,
+            version: 'v1',
+            message: `image verification failed for ${unsigned.reference}: signature not found`,
+          },
+        ]);
+      }));
+  });
+
+  describe('warn', () => {
+    const namespace = 'seed003-warn';
+    beforeAll(async () => {
+      await bed.createNamespace(namespace);
+      await bed.gatekeeper.applyConstraint(
+        bed.sampleConstraint('warn', 'signet-verification', {
+          name: 'signet-verification-warn',
+          namespaces: [namespace],
+        }),
+      );
+    });
+
+    it('creates the pod of an unsigned image with a warning naming the image and the reason', () =>
+      bed.explain(async () => {
+        const result = await bed.admit('warn: unsigned image', [
+          'run',
+          'demo-unsigned',
+          `--image=${unsigned.reference}`,
+          '-n',
+          namespace,
+        ]);
+        expect(result.stdout.trim()).toBe('pod/demo-unsigned created');
+        expect(result.stderr.trim()).toBe(
+          `Warning: [signet-verification-warn] image verification failed for ${unsigned.reference}: signature not found`,
+        );
+      }));
+  });
+
+  describe('provider unavailable (fail closed)', () => {
+    it('rejects when nothing listens at the provider URL', () =>
+      bed.explain(async () => {
+        const namespace = 'seed003-unreachable';
+        const url = `https://127.0.0.1:${await freePort()}/ratify/gatekeeper/v1/verify`;
+        await bed.gatekeeper.applyProvider(
+          bed.signet.providerResourceAt('signet-unreachable', url, PROVIDER_TIMEOUT_SECONDS),
+        );
+        await bed.createNamespace(namespace);
+        await bed.gatekeeper.applyConstraint(
+          bed.sampleConstraint('deny', 'signet-verification', {
+            name: 'signet-verification-unreachable',
+            namespaces: [namespace],
+            parameters: { provider: 'signet-unreachable' },
+          }),
+        );
+        const result = await bed.admit('provider unreachable: signed image', [
+          'run',
+          'demo-signed',
+          `--image=${signed.reference}`,
+          '-n',
+          namespace,
+        ]);
+        expect(result.exitCode).not.toBe(0);
+        expect(result.stderr).toContain(
+          `${DENIED} [signet-verification-unreachable] external data provider signet-unreachable reported a system error:`,
+        );
+        expect(result.stderr).toContain('connection refused');
+        expect(result.stderr).toContain(
+          `[signet-verification-unreachable] image verification failed for ${signed.reference}: no result from external data provider signet-unreachable`,
+        );
+      }));
+
+    it('rejects when the provider does not answer within the Provider timeout', () =>
+      bed.explain(async () => {
+        const namespace = 'seed003-hanging';
+        await bed.gatekeeper.applyProvider(
+          bed.signet.providerResourceAt('signet-hanging', `${hanging.url}/ratify/gatekeeper/v1/verify`, 2),
+        );
+        await bed.createNamespace(namespace);
+        await bed.gatekeeper.applyConstraint(
+          bed.sampleConstraint('deny', 'signet-verification', {
+            name: 'signet-verification-hanging',
+            namespaces: [namespace],
+            parameters: { provider: 'signet-hanging' },
+          }),
+        );
+        const result = await bed.admit('provider hanging: signed image', [
+          'run',
+          'demo-signed',
+          `--image=${signed.reference}`,
+          '-n',
+          namespace,
+        ]);
+        expect(result.exitCode).not.toBe(0);
+        expect(result.stderr).toContain(
+          `${DENIED} [signet-verification-hanging] external data provider signet-hanging reported a system error:`,
+        );
+        expect(result.stderr).toMatch(/deadline exceeded|Timeout/i);
+        expect(result.durationMs).toBeGreaterThanOrEqual(2_000);
+      }));
+  });
+});
