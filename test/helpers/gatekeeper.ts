@@ -406,12 +406,28 @@ export async function startGatekeeper(
       const template = parseAllDocuments(yamlText)[0]?.toJS() as unknown;
       if (!isKubeObject(template)) throw new Error('applyTemplate: the text is not a Kubernetes object');
       await kube.kubectl(['apply', '-f', '-'], { input: yamlText });
-      await waitForResource<{ status?: { created?: boolean } }>(
-        ['get', 'constrainttemplate', template.metadata.name],
-        `ConstraintTemplate ${template.metadata.name} created`,
-        (resource) => resource.status?.created === true,
-        60_000,
-      );
+      // On a loaded machine Gatekeeper's retry backoff for "no matches for kind" (its constraint CRD not yet
+      // served) can outgrow the wait; touching the template makes it reconcile again at once.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await waitForResource<{ status?: { created?: boolean } }>(
+            ['get', 'constrainttemplate', template.metadata.name],
+            `ConstraintTemplate ${template.metadata.name} created`,
+            (resource) => resource.status?.created === true,
+            20_000,
+          );
+          break;
+        } catch (error) {
+          if (attempt === 4) throw error;
+          await kube.kubectl([
+            'annotate',
+            '--overwrite',
+            'constrainttemplate',
+            template.metadata.name,
+            `signet.test/reconcile=${attempt}`,
+          ]);
+        }
+      }
       await kube.kubectl([
         'wait',
         '--for=condition=Established',
