@@ -3,15 +3,14 @@
 // at the loopback registry, transparency log ignored as cosign signs offline); signet serves the converted
 // configuration as `ratify-provider` and the converted constraint is applied as produced. kubectl → kube-apiserver
 // → Gatekeeper → signet (mTLS) → registry; images signed by the real `cosign sign --key --tlog-upload=false`.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pushCosignImages } from '../helpers/cosign-images.js';
 import { createCosignKeyPair } from '../helpers/cosign.js';
 import { serveSeedConfig, type SeedSignet } from '../helpers/e2e-seeds.js';
 import type { PushedManifest } from '../helpers/images.js';
-import { adaptKyvernoSeed } from '../helpers/seeds.js';
-import { runSignetCli } from '../helpers/signet-cli.js';
+import { convertKyvernoSeed } from '../helpers/seeds.js';
 import { startAdmissionBed, type AdmissionBed } from './admission-bed.js';
 
 const DENIED = 'admission webhook "validation.gatekeeper.sh" denied the request:';
@@ -38,13 +37,11 @@ beforeAll(async () => {
     { repository: 'nginx-demo', tag: 'otherkey', signer: other },
   ]);
 
-  const policyPath = join(dir, 'check-image-sign-policy.yaml');
-  await writeFile(
-    policyPath,
-    await adaptKyvernoSeed(await readFile(trusted.publicKeyPath, 'utf8'), `${bed.registry.host}/nginx-demo*`),
+  const { run, outDir: converted } = await convertKyvernoSeed(
+    dir,
+    await readFile(trusted.publicKeyPath, 'utf8'),
+    `${bed.registry.host}/nginx-demo*`,
   );
-  const converted = join(dir, 'converted');
-  const run = await runSignetCli(['import', 'kyverno', policyPath, '-o', converted]);
   if (run.code !== 0) throw new Error(`signet import kyverno failed (${run.code}): ${run.stderr}`);
 
   seed = await serveSeedConfig(bed, join(converted, 'signet-config.yaml'), join(dir, 'signet'));

@@ -62,3 +62,12 @@ export async function callProvider(url: string, keys: readonly string[], tls?: C
     req.end(body);
   });
 }
+
+/** The one item the provider at `url` answers for `key`; an answer without it fails with its systemError. */
+export async function callProviderForKey(url: string, key: string, tls?: ClientTls): Promise<ProviderItem> {
+  const answer = await callProvider(url, [key], tls);
+  const item = answer.body.response?.items?.[0];
+  if (item === undefined)
+    throw new Error(`no item for ${key}: ${answer.body.response?.systemError ?? 'no systemError'}`);
+  return item;
+}

@@ -12,9 +12,20 @@ export interface KritisConfigOptions {
   readonly policyNamespace?: string;
 }
 
+/** A GenericAttestationPolicy requiring `authorityName` (one document, no separator). */
+export function genericAttestationPolicy(name: string, authorityName: string, namespace?: string): string {
+  return `apiVersion: kritis.grafeas.io/v1beta1
+kind: GenericAttestationPolicy
+metadata:
+  name: ${name}${namespace === undefined ? '' : `\n  namespace: ${namespace}`}
+spec:
+  attestationAuthorityNames:
+  - ${authorityName}
+`;
+}
+
 /** An AttestationAuthority and a GenericAttestationPolicy naming it, as two YAML documents. */
 export function kritisConfig(options: KritisConfigOptions): string {
-  const namespace = options.policyNamespace === undefined ? '' : `\n  namespace: ${options.policyNamespace}`;
   return `apiVersion: kritis.grafeas.io/v1beta1
 kind: AttestationAuthority
 metadata:
@@ -24,12 +35,5 @@ spec:
   publicKeyData: ${Buffer.from(options.publicKeyPem).toString('base64')}
   publicKeyId: ${options.publicKeyId ?? 'kms-key-id'}
 ---
-apiVersion: kritis.grafeas.io/v1beta1
-kind: GenericAttestationPolicy
-metadata:
-  name: ${options.policyName}${namespace}
-spec:
-  attestationAuthorityNames:
-  - ${options.authorityName}
-`;
+${genericAttestationPolicy(options.policyName, options.authorityName, options.policyNamespace)}`;
 }

@@ -1,5 +1,8 @@
 // Ratify config.ratify.deislabs.io/v1beta1 resources for tests, the demo and the benchmark: an `oras`
-// Store and a `notation` Verifier with a one-statement trust policy, written as users write them.
+// Store and a `notation` Verifier with a one-statement trust policy, written as users write them; the
+// cosign Store and Verifier documents.
+import { stringify } from 'yaml';
+import { indentBlock } from './yaml-block.js';
 
 export type NotationTrust =
   /** Ratify's `verificationCerts`: certificate files or directories. */
@@ -38,7 +41,6 @@ spec:
 ${parameters}`;
 }
 
-/** An inline KeyManagementProvider named `name` holding `pem`, followed by a document separator. */
 /** An inline KeyManagementProvider document (followed by `---`) holding `pem`. */
 export function inlineKeyProvider(name: string, pem: string): string {
   return `apiVersion: config.ratify.deislabs.io/v1beta1
@@ -49,7 +51,7 @@ spec:
   provider: inline
   parameters:
     value: |
-${pem.trim().split('\n').map((line) => `      ${line}`).join('\n')}
+${indentBlock(pem, 6)}
 ---
 `;
 }
@@ -91,4 +93,31 @@ spec:
           : ` ${JSON.stringify(options.trustPolicies)}`
       }
 `;
+}
+
+/** The `oras` Store with `cosignEnabled: true`, which cosign Verifiers need (one document, no separator). */
+export const COSIGN_STORE = `apiVersion: config.ratify.deislabs.io/v1beta1
+kind: Store
+metadata:
+  name: store-oras
+spec:
+  name: oras
+  parameters:
+    cosignEnabled: true
+`;
+
+/**
+ * The cosign Verifier `verifier-cosign` (one document, no separator) with Ratify's `trustPolicies` entries as
+ * written, e.g. `{ name, scopes: ['*'], keys: [{ file }], tLogVerify: false }`.
+ */
+export function cosignVerifier(
+  trustPolicies: readonly object[],
+  artifactTypes: readonly string[] = ['application/vnd.dev.cosign.artifact.sig.v1+json'],
+): string {
+  return stringify({
+    apiVersion: 'config.ratify.deislabs.io/v1beta1',
+    kind: 'Verifier',
+    metadata: { name: 'verifier-cosign' },
+    spec: { name: 'cosign', artifactTypes: artifactTypes.join(','), parameters: { trustPolicies } },
+  });
 }

@@ -5,22 +5,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pushCosignImages } from '../helpers/cosign-images.js';
 import { cosignSign, createCosignKeyPair, type CosignKeyPair } from '../helpers/cosign.js';
-import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
-import { pushImage, type PushedManifest } from '../helpers/images.js';
+import { callProviderForKey, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import type { PushedManifest } from '../helpers/images.js';
 import { kritisConfig } from '../helpers/kritis.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
+import { COSIGN_STORE, cosignVerifier } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-
-const STORE = `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Store
-metadata:
-  name: store-oras
-spec:
-  name: oras
-  parameters:
-    cosignEnabled: true
-`;
 
 let dir: string;
 let registry: TestRegistry;
@@ -35,12 +27,8 @@ let atomic: PushedManifest;
 let unsigned: PushedManifest;
 let strangerSigned: PushedManifest;
 
-async function verify(provider: StartedProvider, key: string): Promise<ProviderItem> {
-  const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, [key]);
-  const item = answer.body.response?.items?.[0];
-  if (item === undefined)
-    throw new Error(`no item for ${key}: ${answer.body.response?.systemError ?? 'no systemError'}`);
-  return item;
+function verify(provider: StartedProvider, key: string): Promise<ProviderItem> {
+  return callProviderForKey(`${provider.url}/ratify/gatekeeper/v1/verify`, key);
 }
 
 function messageOf(item: ProviderItem): unknown {
@@ -71,15 +59,14 @@ beforeAll(async () => {
     createCosignKeyPair(join(dir, 'kms'), 'rsa-2048'),
     createCosignKeyPair(join(dir, 'stranger'), 'rsa-2048'),
   ]);
-  [signed, atomic, unsigned, strangerSigned] = await Promise.all([
-    pushImage(registry, 'kritis-demo/alpine', '3.11'),
-    pushImage(registry, 'kritis-demo/atomic', '3.11'),
-    pushImage(registry, 'kritis-demo/unsigned', '3.11'),
-    pushImage(registry, 'kritis-demo/stranger', '3.11'),
+  [signed, atomic, unsigned, strangerSigned] = await pushCosignImages(registry, dir, [
+    { repository: 'kritis-demo/alpine', tag: '3.11', signer: kms },
+    // Signed below, over its own payload.
+    { repository: 'kritis-demo/atomic', tag: '3.11' },
+    { repository: 'kritis-demo/unsigned', tag: '3.11' },
+    { repository: 'kritis-demo/stranger', tag: '3.11', signer: stranger },
   ]);
-  await cosignSign(registry, kms, signed.digestReference, dir);
   await cosignSign(registry, kms, atomic.digestReference, dir, { payloadPath: await atomicPayload(atomic) });
-  await cosignSign(registry, stranger, strangerSigned.digestReference, dir);
 
   const kritis = kritisConfig({
     authorityName: 'demo-aa',
@@ -88,26 +75,12 @@ beforeAll(async () => {
     policyName: 'demo-gap',
   });
   const kritisOnlyPath = join(dir, 'kritis-only.yaml');
-  await writeFile(kritisOnlyPath, `${STORE}---\n${kritis}`);
+  await writeFile(kritisOnlyPath, `${COSIGN_STORE}---\n${kritis}`);
   const withRatifyPath = join(dir, 'with-ratify.yaml');
-  await writeFile(
-    withRatifyPath,
-    `${STORE}---\n${kritis}---
-apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Verifier
-metadata:
-  name: verifier-cosign
-spec:
-  name: cosign
-  artifactTypes: application/vnd.dev.cosign.artifact.sig.v1+json
-  parameters:
-    trustPolicies:
-      - name: default
-        scopes: ["*"]
-        keys: [{ file: ${JSON.stringify(kms.publicKeyPath)} }]
-        tLogVerify: false
-`,
-  );
+  const ratify = cosignVerifier([
+    { name: 'default', scopes: ['*'], keys: [{ file: kms.publicKeyPath }], tLogVerify: false },
+  ]);
+  await writeFile(withRatifyPath, `${COSIGN_STORE}---\n${kritis}---\n${ratify}`);
   [kritisOnly, withRatify] = await Promise.all([
     startProvider(['--insecure-http', '--config', kritisOnlyPath, '--log-level', 'warn']),
     startProvider(['--insecure-http', '--config', withRatifyPath, '--log-level', 'warn']),

@@ -3,68 +3,17 @@
 // no private half), its image glob pointed at the loopback olareg registry and the transparency log ignored (cosign
 // signs offline here, --tlog-upload=false). A real signet process serves the converted configuration; the seed's
 // messages must appear verbatim.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
-import { cosignSign, createCosignKeyPair, type CosignKeyPair } from '../helpers/cosign.js';
-import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import { pushCosignImages } from '../helpers/cosign-images.js';
+import { createCosignKeyPair, type CosignKeyPair } from '../helpers/cosign.js';
+import { callProviderForKey, type ProviderItem } from '../helpers/gatekeeper-client.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
-import { REPO_ROOT, startProvider, type StartedProvider } from '../helpers/process.js';
+import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-
-const SEEDS_DIR =
-  process.env.SIGNET_SEEDS_DIR ??
-  join(fileURLToPath(new URL('../..', import.meta.url)), '..', 'shared', 'seeds');
-
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the signet CLI from source, as a user would. */
-function signet(args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'provider/cli.ts', ...args],
-      { cwd: REPO_ROOT, timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
-    );
-  });
-}
-
-interface KyvernoKeys {
-  publicKeys: string;
-  rekor?: { ignoreTlog: boolean };
-}
-
-/** The seed policy with the key, the image glob and the transparency-log setting of this test bed. */
-async function adaptSeed(publicKeyPem: string, host: string): Promise<string> {
-  const path = join(SEEDS_DIR, 'kyverno-check-image.yaml');
-  if (!existsSync(path)) throw new Error(`seed ${path} is missing (set SIGNET_SEEDS_DIR to override)`);
-  const policy = parse(await readFile(path, 'utf8')) as {
-    spec: {
-      rules: {
-        verifyImages: { imageReferences: string[]; attestors: { entries: { keys: KyvernoKeys }[] }[] }[];
-      }[];
-    };
-  };
-  const verifyImages = policy.spec.rules[0]?.verifyImages[0];
-  const keys = verifyImages?.attestors[0]?.entries[0]?.keys;
-  if (verifyImages === undefined || keys === undefined)
-    throw new Error('the seed no longer has the expected shape');
-  expect(verifyImages.imageReferences).toEqual(['314315960/nginx-demo*']);
-  verifyImages.imageReferences = [`${host}/nginx-demo*`];
-  keys.publicKeys = publicKeyPem.trim();
-  keys.rekor = { ignoreTlog: true };
-  return stringify(policy);
-}
+import { convertKyvernoSeed } from '../helpers/seeds.js';
+import { runSignetCli, type CliRun } from '../helpers/signet-cli.js';
 
 let dir: string;
 let registry: TestRegistry;
@@ -77,12 +26,8 @@ let unsigned: PushedManifest;
 let signed: PushedManifest;
 let wrongKey: PushedManifest;
 
-async function verify(key: string): Promise<ProviderItem> {
-  const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, [key]);
-  const item = answer.body.response?.items?.[0];
-  if (item === undefined)
-    throw new Error(`no item for ${key}: ${answer.body.response?.systemError ?? 'no systemError'}`);
-  return item;
+function verify(key: string): Promise<ProviderItem> {
+  return callProviderForKey(`${provider.url}/ratify/gatekeeper/v1/verify`, key);
 }
 
 beforeAll(async () => {
@@ -92,20 +37,18 @@ beforeAll(async () => {
     createCosignKeyPair(join(dir, 'trusted'), 'cosign-generated'),
     createCosignKeyPair(join(dir, 'wrong'), 'cosign-generated'),
   ]);
-  [unsigned, signed, wrongKey] = await Promise.all([
-    pushImage(registry, 'nginx-demo', 'unsigned'),
-    pushImage(registry, 'nginx-demo', 'signed'),
-    pushImage(registry, 'nginx-demo', 'wrongkey'),
+  [unsigned, signed, wrongKey] = await pushCosignImages(registry, dir, [
+    { repository: 'nginx-demo', tag: 'unsigned' },
+    { repository: 'nginx-demo', tag: 'signed', signer: trusted },
+    { repository: 'nginx-demo', tag: 'wrongkey', signer: wrong },
   ]);
-  await Promise.all([
-    cosignSign(registry, trusted, signed.digestReference, dir),
-    cosignSign(registry, wrong, wrongKey.digestReference, dir),
-  ]);
-  const policyPath = join(dir, 'check-image-sign-policy.yaml');
-  await writeFile(policyPath, await adaptSeed(await readFile(trusted.publicKeyPath, 'utf8'), registry.host));
-  const out = join(dir, 'converted');
-  converted = await signet(['import', 'kyverno', policyPath, '-o', out]);
-  validated = await signet(['config', 'validate', join(out, 'signet-config.yaml')]);
+  const { run, outDir: out } = await convertKyvernoSeed(
+    dir,
+    await readFile(trusted.publicKeyPath, 'utf8'),
+    `${registry.host}/nginx-demo*`,
+  );
+  converted = run;
+  validated = await runSignetCli(['config', 'validate', join(out, 'signet-config.yaml')]);
   if (converted.code !== 0)
     throw new Error(`signet import kyverno failed (${converted.code}): ${converted.stderr}`);
   provider = await startProvider([
@@ -200,7 +143,7 @@ spec:
           attestors: [{ entries: [{ keys: { publicKeys: "k8s://kyverno/cosign-pub" } }] }]
 `,
       );
-      const run = await signet(['import', 'kyverno', path]);
+      const run = await runSignetCli(['import', 'kyverno', path]);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('keys.publicKeys is not an inline PEM public key');
       expect(run.stderr).toContain('nothing usable');

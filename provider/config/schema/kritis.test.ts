@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { indentBlock } from '../../../test/helpers/yaml-block.js';
 import { SignetError } from '../../errors.js';
 import { parseConfigYaml } from '../sources/parse-config-yaml.js';
 import { createSnapshot } from '../snapshot/create-snapshot.js';
@@ -10,14 +11,6 @@ const RSA_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
 const EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .publicKey.export({ type: 'spki', format: 'pem' })
   .toString();
-
-function indent(text: string, spaces: number): string {
-  return text
-    .trim()
-    .split('\n')
-    .map((line) => `${' '.repeat(spaces)}${line}`)
-    .join('\n');
-}
 
 /** ACK's shape (seed 001): a cluster-wide authority with `publicKeyData`, a policy without a namespace. */
 const ACK_CONFIG = `apiVersion: config.ratify.deislabs.io/v1beta1
@@ -54,7 +47,7 @@ metadata:
 spec:
   noteReference: projects/p/notes/qa
   publicKeys:
-${indent(keys, 2)}
+${indentBlock(keys, 2)}
 `;
 }
 
@@ -91,7 +84,7 @@ describe('kritis resources', () => {
   pkixPublicKey:
     signatureAlgorithm: RSA_SIGN_PKCS1_2048_SHA256
     publicKeyPem: |
-${indent(RSA_PEM, 6)}`),
+${indentBlock(RSA_PEM, 6)}`),
         'test',
       );
       expect(authority).toMatchObject({
@@ -108,7 +101,7 @@ ${indent(RSA_PEM, 6)}`),
   pkixPublicKey:
     signatureAlgorithm: RSA_PSS_2048_SHA256
     publicKeyPem: |
-${indent(EC_PEM, 6)}`),
+${indentBlock(EC_PEM, 6)}`),
         ),
       ).toContain(
         'spec.publicKeys[0].pkixPublicKey.signatureAlgorithm: RSA_PSS_2048_SHA256 does not fit the key (ec 256 bits)',

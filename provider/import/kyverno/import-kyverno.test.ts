@@ -1,21 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { seedPath } from '../../../test/helpers/seeds.js';
+import { indentBlock } from '../../../test/helpers/yaml-block.js';
 import { toCosignScope } from './image-scope.js';
 import { importKyverno } from './import-kyverno.js';
 import type { ImportDocument } from './kyverno-import.types.js';
 
-/** The shared seeds, read in place: `../shared/seeds` beside the repository. */
-const SEEDS_DIR =
-  process.env.SIGNET_SEEDS_DIR ??
-  join(fileURLToPath(new URL('../../..', import.meta.url)), '..', 'shared', 'seeds');
-
 function seed(name: string): string {
-  const path = join(SEEDS_DIR, name);
-  if (!existsSync(path)) throw new Error(`seed ${path} is missing (set SIGNET_SEEDS_DIR to override)`);
-  return readFileSync(path, 'utf8');
+  return readFileSync(seedPath(name), 'utf8');
 }
 
 const pem = (): string =>
@@ -23,13 +16,6 @@ const pem = (): string =>
     .publicKey.export({ type: 'spki', format: 'pem' })
     .toString()
     .trim();
-
-function indent(text: string, spaces: number): string {
-  return text
-    .split('\n')
-    .map((line) => `${' '.repeat(spaces)}${line}`)
-    .join('\n');
-}
 
 /** A ClusterPolicy with one verifyImages entry; `entry` is YAML indented for the entry's fields. */
 function policy(entry: string, options: { kind?: string; action?: string; namespace?: string } = {}): string {
@@ -48,14 +34,14 @@ spec:
               kinds: [Pod]
       verifyImages:
         - imageReferences: ["ghcr.io/acme/*"]
-${indent(entry, 10)}
+${indentBlock(entry, 10)}
 `;
 }
 
 function keyEntry(key = pem(), extra = ''): string {
   return `- keys:
     publicKeys: |-
-${indent(key, 6)}${extra}`;
+${indentBlock(key, 6)}${extra}`;
 }
 
 function documents(yaml: string): ImportDocument[] {
@@ -138,7 +124,7 @@ describe('importKyverno', () => {
   describe('effects and scope', () => {
     it('turns Audit into dryrun', () => {
       const result = importKyverno(
-        policy(`attestors:\n  - entries:\n${indent(keyEntry(), 6)}`, { action: 'Audit' }),
+        policy(`attestors:\n  - entries:\n${indentBlock(keyEntry(), 6)}`, { action: 'Audit' }),
         'p',
       );
       expect(documents(result.constraintsYaml)[0]?.spec).toMatchObject({ enforcementAction: 'dryrun' });
@@ -146,7 +132,7 @@ describe('importKyverno', () => {
 
     it("lets verifyImages failureAction (Kyverno 1.13+) override the policy's action", () => {
       const result = importKyverno(
-        policy(`failureAction: Audit\nattestors:\n  - entries:\n${indent(keyEntry(), 6)}`, {
+        policy(`failureAction: Audit\nattestors:\n  - entries:\n${indentBlock(keyEntry(), 6)}`, {
           action: 'Enforce',
         }),
         'p',
@@ -156,7 +142,10 @@ describe('importKyverno', () => {
 
     it('confines a namespaced Policy to its namespace with namespaced keys and resources', () => {
       const result = importKyverno(
-        policy(`attestors:\n  - entries:\n${indent(keyEntry(), 6)}`, { kind: 'Policy', namespace: 'team-a' }),
+        policy(`attestors:\n  - entries:\n${indentBlock(keyEntry(), 6)}`, {
+          kind: 'Policy',
+          namespace: 'team-a',
+        }),
         'p',
       );
       const kinds = documents(result.configYaml).map(
@@ -176,7 +165,7 @@ describe('importKyverno', () => {
     it('writes skipImageReferences as excludedImages and a digest-only constraint when digests are not mutated', () => {
       const result = importKyverno(
         policy(
-          `skipImageReferences: ["ghcr.io/acme/tools/*"]\nmutateDigest: false\nattestors:\n  - entries:\n${indent(keyEntry(), 6)}`,
+          `skipImageReferences: ["ghcr.io/acme/tools/*"]\nmutateDigest: false\nattestors:\n  - entries:\n${indentBlock(keyEntry(), 6)}`,
         ),
         'p',
       );
@@ -195,7 +184,9 @@ describe('importKyverno', () => {
         keyEntry(pem(), '\n    rekor:\n      ignoreTlog: true'),
       ];
       const result = importKyverno(
-        policy(`required: false\nattestors:\n  - count: 2\n    entries:\n${indent(entries.join('\n'), 6)}`),
+        policy(
+          `required: false\nattestors:\n  - count: 2\n    entries:\n${indentBlock(entries.join('\n'), 6)}`,
+        ),
         'p',
       );
       expect(trustPolicies(result.configYaml)[0]).toMatchObject({
@@ -220,8 +211,8 @@ describe('importKyverno', () => {
     });
 
     it('refuses several attestor sets rather than weakening the policy, and converts nothing', () => {
-      const set = `- entries:\n${indent(keyEntry(), 4)}`;
-      const result = importKyverno(policy(`attestors:\n${indent(`${set}\n${set}`, 2)}`), 'p');
+      const set = `- entries:\n${indentBlock(keyEntry(), 4)}`;
+      const result = importKyverno(policy(`attestors:\n${indentBlock(`${set}\n${set}`, 2)}`), 'p');
       expect(result.conversion.trustPolicies).toBe(0);
       expect(result.conversion.notes.map((n) => n.message)).toEqual(
         expect.arrayContaining([expect.stringContaining('2 attestor sets must all pass in Kyverno')]),
