@@ -1,17 +1,14 @@
 // Kubernetes-config test helpers: the chart's RBAC rendered for a release (the exact rules the chart
 // ships, so the e2e proves them least-privilege) and manifests for Ratify resources.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import type { KubeApiserver } from './kube-apiserver.js';
 import { REPO_ROOT } from './process.js';
 
-/** A shared seed file, read in place (`../shared/seeds` beside the repository, or SIGNET_SEEDS_DIR). */
-export function seedPath(name: string): string {
-  const path = join(process.env.SIGNET_SEEDS_DIR ?? join(REPO_ROOT, '..', 'shared', 'seeds'), name);
-  if (!existsSync(path)) throw new Error(`seed ${path} is missing (set SIGNET_SEEDS_DIR to override)`);
-  return path;
-}
+/** Re-exported for k8s-config.e2e.test.ts, which reads its seeds through this module. */
+export { seedPath } from './seeds.js';
 
 export const CRD_DIR = join(REPO_ROOT, 'deploy', 'crds');
 const RBAC_TEMPLATE = join(REPO_ROOT, 'deploy', 'helm', 'signet', 'templates', 'rbac.yaml');
@@ -49,6 +46,48 @@ export function ratifyResource(
   spec: Record<string, unknown>,
 ): string {
   return stringify({ apiVersion: 'config.ratify.deislabs.io/v1beta1', kind, metadata, spec });
+}
+
+/** One kritis resource (`kritis.grafeas.io/v1beta1`) as YAML. */
+export function kritisResource(
+  kind: 'AttestationAuthority' | 'GenericAttestationPolicy',
+  metadata: { readonly name: string; readonly namespace?: string },
+  spec: Record<string, unknown>,
+): string {
+  return stringify({ apiVersion: 'kritis.grafeas.io/v1beta1', kind, metadata, spec });
+}
+
+/** An object's `status` as kubectl reads it (`{}` while nothing was written). */
+export async function readStatus(
+  api: KubeApiserver,
+  resource: string,
+  name: string,
+  namespace?: string,
+): Promise<Record<string, unknown>> {
+  const args = ['get', resource, name, '-o', 'json', ...(namespace === undefined ? [] : ['-n', namespace])];
+  const { stdout } = await api.kubectl(args);
+  return (JSON.parse(stdout) as { status?: Record<string, unknown> }).status ?? {};
+}
+
+/**
+ * Polls `condition` every 100 ms until it holds and resolves with the milliseconds it took; after
+ * `limitMs` fails naming `what`, with `context()` (e.g. signet's output) appended.
+ */
+export async function pollUntil(
+  what: string,
+  condition: () => Promise<boolean>,
+  options: { readonly limitMs: number; readonly context?: () => string },
+): Promise<number> {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > options.limitMs) {
+      throw new Error(
+        `timed out after ${options.limitMs} ms waiting for ${what}\n${options.context?.() ?? ''}`,
+      );
+    }
+    await sleep(100);
+  }
+  return Date.now() - started;
 }
 
 /** A notation Verifier trusting the certificates of `providers` for every registry, any identity. */

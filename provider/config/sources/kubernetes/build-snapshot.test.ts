@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { VerifierConfig } from '../../config.types.js';
 import { toNamespaceView } from '../../snapshot/namespace-view.js';
 import { buildKubernetesSnapshot } from './build-snapshot.js';
@@ -285,6 +285,95 @@ describe('buildKubernetesSnapshot', () => {
         $case: 'rejected',
         message: 'spec.parameters.valueFrom.secretKeyRef: Secret "signet-system/gone" does not exist',
       });
+    });
+  });
+
+  describe('kritis resources', () => {
+    const RSA_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    }) as string;
+    const RSA_SHA256 = createHash('sha256')
+      .update(createPublicKey(RSA_PEM).export({ type: 'spki', format: 'der' }))
+      .digest('hex');
+    const kritis = (kind: string, metadata: Metadata, spec: Record<string, unknown>): unknown => ({
+      ...(object(kind, metadata, spec) as Record<string, unknown>),
+      apiVersion: 'kritis.grafeas.io/v1beta1',
+    });
+    const authority = (publicKeyData: string): unknown =>
+      kritis(
+        'AttestationAuthority',
+        { name: 'demo-aa' },
+        { noteReference: 'namespaces/demo-aa', publicKeyData, publicKeyId: 'kms-key' },
+      );
+    const policy = kritis(
+      'GenericAttestationPolicy',
+      { name: 'demo-gap', namespace: 'team-a' },
+      { attestationAuthorityNames: ['demo-aa'] },
+    );
+
+    it('make a kritis-only snapshot whose policy applies in its namespace; the authority lists its key', () => {
+      const result = buildKubernetesSnapshot(
+        [store, authority(Buffer.from(RSA_PEM).toString('base64')), policy],
+        options(),
+      );
+      expect(result.error).toBeUndefined();
+      const snapshot = result.snapshot;
+      if (snapshot === undefined) throw new Error('no snapshot');
+      expect(toNamespaceView(snapshot, 'team-a').attestationPolicies).toHaveLength(1);
+      expect(toNamespaceView(snapshot, 'team-b').attestationPolicies).toHaveLength(0);
+      expect(result.outcomes.get('AttestationAuthority//demo-aa')).toEqual({
+        $case: 'accepted',
+        inventory: {
+          certificates: [],
+          keys: [{ algorithm: 'rsa', sha256: RSA_SHA256 }],
+        },
+      });
+      expect(result.outcomes.get('GenericAttestationPolicy/team-a/demo-gap')?.$case).toBe('accepted');
+    });
+
+    it('reject an authority with a bad key, while the policy naming it stays in force and attests nothing', () => {
+      const result = buildKubernetesSnapshot([store, authority('bm90IGEga2V5'), policy], options());
+      expect(result.outcomes.get('AttestationAuthority//demo-aa')).toEqual({
+        $case: 'rejected',
+        message: 'spec.publicKeyData: must be a base64-encoded PEM public key (the decoded value is not PEM)',
+      });
+      expect(result.outcomes.get('GenericAttestationPolicy/team-a/demo-gap')?.$case).toBe('accepted');
+      const snapshot = result.snapshot;
+      if (snapshot === undefined) throw new Error('no snapshot');
+      const [inForce] = toNamespaceView(snapshot, 'team-a').attestationPolicies;
+      expect(inForce?.authorities.map((a) => [a.resource.name, a.publicKeys.length])).toEqual([
+        ['demo-aa', 0],
+      ]);
+    });
+
+    it('change the fingerprint when a rejected authority is deleted (its policy is then rejected)', () => {
+      const rejected = buildKubernetesSnapshot([store, authority('bm90IGEga2V5'), policy], options());
+      const deleted = buildKubernetesSnapshot(
+        [store, notation('verifier-notation', 'certs'), kmp('certs'), policy],
+        options(),
+      );
+      expect(deleted.fingerprint).not.toBe(rejected.fingerprint);
+      expect(deleted.outcomes.get('GenericAttestationPolicy/team-a/demo-gap')).toEqual({
+        $case: 'rejected',
+        message:
+          'spec.attestationAuthorityNames[0]: AttestationAuthority "demo-aa" is not defined in namespace "team-a" or cluster-wide',
+      });
+    });
+
+    it('read the authority key from valueFrom.secretKeyRef', () => {
+      const spec = {
+        noteReference: 'namespaces/demo-aa',
+        valueFrom: { secretKeyRef: { name: 'kms', key: 'pub.pem' } },
+      };
+      const secrets: SecretLookup = (_, name) =>
+        name === 'kms' ? { 'pub.pem': Buffer.from(RSA_PEM).toString('base64') } : undefined;
+      const result = buildKubernetesSnapshot(
+        [store, kritis('AttestationAuthority', { name: 'demo-aa' }, spec), policy],
+        options({ secrets }),
+      );
+      expect(result.snapshot?.attestationAuthorities).toHaveLength(1);
+      expect(result.outcomes.get('AttestationAuthority//demo-aa')?.$case).toBe('accepted');
     });
   });
 });

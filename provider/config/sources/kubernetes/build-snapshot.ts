@@ -3,6 +3,7 @@ import type { PublicKey } from '@peculiar/x509';
 import { toSignetError } from '../../../errors.js';
 import type { SignetError } from '../../../errors.js';
 import type {
+  AttestationAuthorityConfig,
   ConfigResource,
   ConfigSnapshot,
   KeyProviderConfig,
@@ -98,14 +99,10 @@ function toInventory(provider: KeyProviderConfig): KeyInventory {
 
 /** What a resource holds for its status: key providers and kritis authorities list their keys. */
 function inventoryOf(resource: ConfigResource): KeyInventory | undefined {
-  switch (resource.$case) {
-    case 'keyProvider':
-      return toInventory(resource);
-    case 'attestationAuthority':
-      return { certificates: [], keys: resource.publicKeys.map(({ key }) => toKeyEntry(key)) };
-    default:
-      return undefined;
-  }
+  if (resource.$case === 'keyProvider') return toInventory(resource);
+  if (resource.$case === 'attestationAuthority')
+    return { certificates: [], keys: resource.publicKeys.map(({ key }) => toKeyEntry(key)) };
+  return undefined;
 }
 
 function keyOf(resource: { readonly resource: ConfigResource['resource'] }): string | undefined {
@@ -116,6 +113,19 @@ function keyOf(resource: { readonly resource: ConfigResource['resource'] }): str
 function keyOfProblem(problem: ConfigProblem): string | undefined {
   const { kind, name, namespace } = problem.locator;
   return kind === undefined || name === undefined ? undefined : toObjectKey(kind, namespace, name);
+}
+
+/**
+ * Stands in for a rejected AttestationAuthority: it attests nothing, so the policies naming it stay in
+ * force and refuse every image of their namespace (as kritis does) instead of the namespace going open.
+ */
+function toKeylessAuthority(id: ObjectIdentity): AttestationAuthorityConfig {
+  return {
+    $case: 'attestationAuthority',
+    resource: { kind: 'AttestationAuthority', name: id.name, namespace: id.namespace, document: undefined },
+    noteReference: '',
+    publicKeys: [],
+  };
 }
 
 /** Messages are written without the resource name: status sits on the resource itself. */
@@ -138,6 +148,7 @@ export function buildKubernetesSnapshot(
   const outcomes = new Map<string, ResourceOutcome>();
   const accepted = new Map<string, ConfigResource>();
   const rawByKey = new Map<string, string>();
+  const keylessAuthorities = new Map<string, AttestationAuthorityConfig>();
   for (const object of objects) {
     const id = identify(object);
     if (id === undefined || !isRecord(object)) continue;
@@ -150,32 +161,31 @@ export function buildKubernetesSnapshot(
       spec: object.spec,
     });
     const secretProblems = resolveSecretReferences(id.kind, raw.spec, options);
-    if (secretProblems.length > 0) {
-      outcomes.set(key, {
-        $case: 'rejected',
-        message: describeProblems(secretProblems.map((p) => ({ ...p, locator: {} }))),
-      });
+    const parsed = secretProblems.length > 0 ? undefined : parseConfigResource(raw);
+    if (parsed?.ok === true) {
+      rawByKey.set(key, JSON.stringify(raw));
+      accepted.set(key, parsed.resource);
       continue;
     }
-    rawByKey.set(key, JSON.stringify(raw));
-    const parsed = parseConfigResource(raw);
-    if (parsed.ok) accepted.set(key, parsed.resource);
-    else outcomes.set(key, { $case: 'rejected', message: describeProblems(parsed.problems) });
+    const problems = parsed?.problems ?? secretProblems.map((p) => ({ ...p, locator: {} }));
+    outcomes.set(key, { $case: 'rejected', message: describeProblems(problems) });
+    if (id.kind === 'AttestationAuthority') keylessAuthorities.set(key, toKeylessAuthority(id));
   }
+  const withKeyless = (): ConfigResource[] => [...accepted.values(), ...keylessAuthorities.values()];
 
   let snapshot: ConfigSnapshot | undefined;
   let error: SignetError | undefined;
   // Each round rejects at least one resource, so this ends within one round per resource.
   for (let round = 0; round <= accepted.size; round += 1) {
     const byResource = new Map<string, ConfigProblem[]>();
-    for (const problem of findSnapshotProblems([...accepted.values()])) {
+    for (const problem of findSnapshotProblems(withKeyless())) {
       const key = keyOfProblem(problem);
       if (key !== undefined && accepted.has(key))
         byResource.set(key, [...(byResource.get(key) ?? []), problem]);
     }
     if (byResource.size === 0) {
       try {
-        snapshot = createSnapshot([...accepted.values()], {
+        snapshot = createSnapshot(withKeyless(), {
           generation: options.generation,
           source: options.source,
         });
@@ -208,7 +218,12 @@ export function buildKubernetesSnapshot(
   }
   // Hashed: the resolved resources hold Secret values, which must not sit around in plain text.
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify([...accepted.keys()].sort().map((key) => rawByKey.get(key))))
+    .update(
+      JSON.stringify([
+        [...accepted.keys()].sort().map((key) => rawByKey.get(key)),
+        [...keylessAuthorities.keys()].sort(),
+      ]),
+    )
     .digest('hex');
   return { snapshot, error, outcomes, fingerprint };
 }

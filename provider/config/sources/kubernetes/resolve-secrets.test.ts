@@ -129,4 +129,39 @@ describe('resolveSecretReferences', () => {
       ]);
     });
   });
+
+  describe('a kritis AttestationAuthority', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n';
+    const keyContext: SecretContext = {
+      namespace: 'signet-system',
+      secrets: (_, name) => (name === 'kms' ? { 'pub.pem': base64(pem) } : undefined),
+    };
+
+    it('takes publicKeyData and a pkixPublicKey.publicKeyPem from valueFrom.secretKeyRef', () => {
+      const ref = { secretKeyRef: { name: 'kms', key: 'pub.pem' } };
+      const spec = {
+        noteReference: 'n',
+        valueFrom: ref,
+        publicKeys: [{ keyType: 'PKIX', pkixPublicKey: { valueFrom: ref } }],
+      };
+      expect(resolveSecretReferences('AttestationAuthority', spec, keyContext)).toEqual([]);
+      expect(spec).toEqual({
+        noteReference: 'n',
+        publicKeyData: pem,
+        publicKeys: [{ keyType: 'PKIX', pkixPublicKey: { publicKeyPem: pem } }],
+      });
+    });
+
+    it('names the field of a reference to a missing key', () => {
+      const spec = {
+        publicKeys: [{ pkixPublicKey: { valueFrom: { secretKeyRef: { name: 'kms', key: 'other' } } } }],
+      };
+      expect(resolveSecretReferences('AttestationAuthority', spec, keyContext)).toEqual([
+        {
+          path: 'spec.publicKeys[0].pkixPublicKey.valueFrom.secretKeyRef.key',
+          message: 'Secret "signet-system/kms" has no key "other"',
+        },
+      ]);
+    });
+  });
 });
