@@ -197,6 +197,8 @@ export interface CosignKeyless {
   readonly certificateOIDCIssuerRegExp: string | undefined;
   /** Ratify default: true. */
   readonly ctLogVerify: boolean;
+  /** signet extension: the `trusted_root.json` (Fulcio, Rekor, CT logs, TSAs) keyless signatures chain to; required. */
+  readonly trustedRootPath: string | undefined;
 }
 
 export interface CosignTrustPolicy<P> {
@@ -222,6 +224,8 @@ export interface CosignTrustPolicy<P> {
   readonly required?: boolean;
   /** Attestations (`cosign attest`) judged by predicate type; an attestation of another type fails. */
   readonly attestations?: readonly CosignAttestationRule[];
+  /** A `trusted_root.json` whose Rekor keys check key-based signatures' log entries when `tLogVerify` is true. */
+  readonly trustedRootPath?: string;
 }
 
 export type CosignDigestAlgorithm = 'sha224' | 'sha256' | 'sha384' | 'sha512';

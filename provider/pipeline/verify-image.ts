@@ -103,8 +103,9 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     const jobs = artifacts.flatMap((artifact) =>
       verifiers
         .filter((verifier) => judges(verifier, artifact.artifactType))
-        .map((verifier) =>
-          verifier.verify({
+        .map(async (verifier) => ({
+          verifier,
+          report: await verifier.verify({
             subject,
             subjectDescriptor,
             artifact,
@@ -113,17 +114,25 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
             signal,
             now: verifiedAt,
           }),
-        ),
+        })),
     );
     // A verifier throws only for inconclusive failures; one of them makes the whole image inconclusive.
-    const reports: VerifierReport[] = await Promise.all(jobs);
-    if (view.policy.type !== 'config-policy') {
+    const judged = await Promise.all(jobs);
+    const policy = view.policy;
+    if (policy.type !== 'config-policy') {
       throw new SignetError('CONFIG_INVALID', {
         stage: 'decide',
         image,
-        reason: `policy type ${view.policy.type} is not supported; use config-policy`,
+        reason: `policy type ${policy.type} is not supported; use config-policy`,
       });
     }
+    const ruleFor = (artifactType: string) =>
+      policy.artifactVerificationPolicies[artifactType] ?? policy.defaultRule;
+    // A verifier may combine its reports first (cosign v3: one proof spans several bundle referrers).
+    const reports: VerifierReport[] = verifiers.flatMap((verifier) => {
+      const own = judged.filter((job) => job.verifier === verifier).map((job) => job.report);
+      return verifier.aggregate?.(subject, own, ruleFor) ?? own;
+    });
     const notAttested = decideAttestation(image, attestations, reports);
     if (notAttested !== undefined) {
       return { key: imageKey.key, isSuccess: false, subject: subject.normalized, reports: [], error: notAttested, verifiedAt };
@@ -132,7 +141,7 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     const kritisOnly = view.verifiers.length === 0 && view.attestationPolicies.length > 0;
     const decision = kritisOnly
       ? { isSuccess: true, error: undefined }
-      : decide(image, reports.filter((report) => report.type !== ATTESTOR_VERIFIER_TYPE), view.policy);
+      : decide(image, reports.filter((report) => report.type !== ATTESTOR_VERIFIER_TYPE), policy);
     return {
       key: imageKey.key,
       isSuccess: decision.isSuccess,

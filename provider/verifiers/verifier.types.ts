@@ -32,4 +32,17 @@ export interface ArtifactVerifier {
   /** Why this verifier's configuration is unusable (it then fails every artifact); shown at load time. */
   readonly problem?: SignetError;
   verify(input: ArtifactVerifyInput): Promise<VerifierReport>;
+  /**
+   * Combines this verifier's reports for one subject before the policy decides, when one proof spans several
+   * artifacts (cosign v3 stores each signature and attestation as its own bundle referrer). Given every report
+   * this verifier made for the subject (none when no artifact was found), returns the reports to decide on.
+   */
+  aggregate?(
+    subject: ImageReference,
+    reports: readonly VerifierReport[],
+    ruleFor: (artifactType: string) => ReportRule,
+  ): VerifierReport[];
 }
+
+/** How reports of one artifact type combine (Ratify's config policy `any` / `all`). */
+export type ReportRule = 'any' | 'all';

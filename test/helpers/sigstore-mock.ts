@@ -16,6 +16,8 @@ import type { Handler } from '@sigstore/mock/dist/shared.types.js';
 import { initializeTSA, tsaHandler } from '@sigstore/mock/dist/timestamp/index.js';
 import type { TSA } from '@sigstore/mock/dist/timestamp/tsa.js';
 
+import { runTool } from './tools.js';
+
 import {
   ASN1_TAG,
   isUniversal,
@@ -414,4 +416,95 @@ export async function startSigstoreMock(dir: string): Promise<SigstoreMock> {
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** How cosign says "these signatures are not the ones the policy wants" (a verdict, not a tool failure). */
+const COSIGN_KEYLESS_DENIAL =
+  /no matching signatures|no matching attestations|none of the expected identities matched|error verifying bundle/;
+
+export interface CosignKeylessRun {
+  readonly mock: SigstoreMock;
+  /** Holds the OIDC token file and cosign's TUF cache (never the public-good instance). */
+  readonly dir: string;
+  /** DOCKER_CONFIG for the test registry. */
+  readonly dockerConfigDir: string;
+  /** `cosign` (v2, `.sig` tag) or `cosign3` (v3, Sigstore bundle referrer). */
+  readonly tool: 'cosign' | 'cosign3';
+}
+
+/**
+ * `cosign sign` keyless against the loopback instance, with an OIDC token for `subject`. cosign v2 speaks Fulcio
+ * v1 and takes the instance's keys from SIGSTORE_* variables; cosign v3 (sigstore-go) needs its signing-config
+ * lookup off and reads the trusted root.
+ */
+export async function cosignSignKeyless(
+  run: CosignKeylessRun,
+  subject: string,
+  digestReference: string,
+  /** `cosign attest --type … --predicate …` instead of `cosign sign`. */
+  attestation?: { readonly type: string; readonly predicatePath: string },
+): Promise<void> {
+  const { mock, dir, tool } = run;
+  const tokenPath = join(dir, 'token');
+  // cosign reads a long token as a file path, so hand it a file.
+  await writeFile(tokenPath, mock.identityToken(subject));
+  await runTool(
+    tool,
+    [
+      ...(attestation === undefined
+        ? ['sign']
+        : ['attest', '--type', attestation.type, '--predicate', attestation.predicatePath]),
+      '--yes',
+      ...(tool === 'cosign3' ? ['--use-signing-config=false', '--trusted-root', mock.trustedRootPath] : []),
+      '--fulcio-url',
+      mock.url,
+      '--rekor-url',
+      mock.url,
+      '--timestamp-server-url',
+      mock.timestampUrl,
+      '--identity-token',
+      tokenPath,
+      '--allow-insecure-registry',
+      '--allow-http-registry',
+      digestReference,
+    ],
+    {
+      env: {
+        TUF_ROOT: join(dir, 'tuf'),
+        DOCKER_CONFIG: run.dockerConfigDir,
+        // cosign checks the SCT and the Rekor entry it gets back against these (never the public-good TUF root).
+        SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: mock.ctLogPublicKeyPath,
+        SIGSTORE_REKOR_PUBLIC_KEY: mock.rekorPublicKeyPath,
+        SIGSTORE_ROOT_FILE: mock.fulcioRootPath,
+      },
+    },
+  );
+}
+
+/** `cosign verify --trusted-root …` with identity flags; true when cosign accepts, false on its denial. */
+export async function cosignVerifiesKeyless(
+  run: Omit<CosignKeylessRun, 'mock'>,
+  args: readonly string[],
+  trustedRootPath: string,
+  digestReference: string,
+): Promise<boolean> {
+  try {
+    await runTool(
+      run.tool,
+      [
+        'verify',
+        ...args,
+        '--trusted-root',
+        trustedRootPath,
+        '--allow-insecure-registry',
+        '--allow-http-registry',
+        digestReference,
+      ],
+      { env: { TUF_ROOT: join(run.dir, 'tuf'), DOCKER_CONFIG: run.dockerConfigDir } },
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof Error && COSIGN_KEYLESS_DENIAL.test(error.message)) return false;
+    throw error;
+  }
 }

@@ -4,7 +4,7 @@
 // `.sig` layer cosign pushed with the instance's trusted_root.json, and `cosign verify --trusted-root` (same root)
 // must reach the same verdict on every case. The cosign v3 CLI signs a second image the same way; its Sigstore
 // bundle (an OCI referrer) is judged by verifySigstoreBundle against the image digest, and by `cosign verify`.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,18 +21,19 @@ import {
 import { getBlob, getManifestJson, listReferrers, signatureTag, type CosignTool } from '../helpers/cosign.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { MOCK_OIDC_ISSUER, startSigstoreMock, type SigstoreMock } from '../helpers/sigstore-mock.js';
-import { runTool } from '../helpers/tools.js';
+import {
+  MOCK_OIDC_ISSUER,
+  cosignSignKeyless as signKeyless,
+  cosignVerifiesKeyless,
+  startSigstoreMock,
+  type SigstoreMock,
+} from '../helpers/sigstore-mock.js';
 
 const REPO = 'keyless/app';
 const V3_REPO = 'keyless/bundle';
 const BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const SUBJECT = 'https://github.com/signet/app/.github/workflows/release.yml@refs/heads/main';
 const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
-/** How cosign says "these signatures are not the ones the policy wants" (a verdict, not a tool failure). */
-const COSIGN_DENIAL =
-  /no matching signatures|no matching attestations|none of the expected identities matched|error verifying bundle/;
-
 interface SignatureLayer {
   readonly payload: Buffer;
   readonly signature: Buffer;
@@ -72,8 +73,8 @@ describe('sigstore keyless', () => {
     image = await pushImage(registry, REPO, 'v1');
     await cosignSignKeyless('cosign', image);
     layer = await readSignatureLayer(registry, image);
-    trust = await readSigstoreTrustedRootFile(mock.trustedRootPath);
-    otherTrust = await readSigstoreTrustedRootFile(otherInstance.trustedRootPath);
+    trust = readSigstoreTrustedRootFile(mock.trustedRootPath);
+    otherTrust = readSigstoreTrustedRootFile(otherInstance.trustedRootPath);
   });
 
   afterAll(async () => {
@@ -83,42 +84,11 @@ describe('sigstore keyless', () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  /**
-   * `cosign sign` keyless against the loopback instance. cosign v2 speaks Fulcio v1 and takes the instance's keys from
-   * SIGSTORE_* variables; cosign v3 (sigstore-go) needs its signing-config lookup off and reads the trusted root.
-   */
-  async function cosignSignKeyless(tool: CosignTool, target: PushedManifest): Promise<void> {
-    const tokenPath = join(dir, 'token');
-    // cosign reads a long token as a file path, so hand it a file.
-    await writeFile(tokenPath, mock.identityToken(SUBJECT));
-    await runTool(
-      tool,
-      [
-        'sign',
-        '--yes',
-        ...(tool === 'cosign3' ? ['--use-signing-config=false', '--trusted-root', mock.trustedRootPath] : []),
-        '--fulcio-url',
-        mock.url,
-        '--rekor-url',
-        mock.url,
-        '--timestamp-server-url',
-        mock.timestampUrl,
-        '--identity-token',
-        tokenPath,
-        '--allow-insecure-registry',
-        '--allow-http-registry',
-        target.digestReference,
-      ],
-      {
-        env: {
-          TUF_ROOT: join(dir, 'tuf'),
-          DOCKER_CONFIG: registry.dockerConfigDir,
-          // cosign checks the SCT and the Rekor entry it gets back against these (never the public-good TUF root).
-          SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: mock.ctLogPublicKeyPath,
-          SIGSTORE_REKOR_PUBLIC_KEY: mock.rekorPublicKeyPath,
-          SIGSTORE_ROOT_FILE: mock.fulcioRootPath,
-        },
-      },
+  function cosignSignKeyless(tool: CosignTool, target: PushedManifest): Promise<void> {
+    return signKeyless(
+      { mock, dir, dockerConfigDir: registry.dockerConfigDir, tool },
+      SUBJECT,
+      target.digestReference,
     );
   }
 
@@ -131,31 +101,18 @@ describe('sigstore keyless', () => {
     }
   }
 
-  async function cosignJudges(
+  function cosignJudges(
     identity: readonly string[],
     trustedRootPath = mock.trustedRootPath,
     tool: CosignTool = 'cosign',
     target: PushedManifest = image,
   ): Promise<boolean> {
-    try {
-      await runTool(
-        tool,
-        [
-          'verify',
-          ...identity,
-          '--trusted-root',
-          trustedRootPath,
-          '--allow-insecure-registry',
-          '--allow-http-registry',
-          target.digestReference,
-        ],
-        { env: { TUF_ROOT: join(dir, 'tuf'), DOCKER_CONFIG: registry.dockerConfigDir } },
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof Error && COSIGN_DENIAL.test(error.message)) return false;
-      throw error;
-    }
+    return cosignVerifiesKeyless(
+      { dir, dockerConfigDir: registry.dockerConfigDir, tool },
+      identity,
+      trustedRootPath,
+      target.digestReference,
+    );
   }
 
   describe('signing against the loopback instance', () => {

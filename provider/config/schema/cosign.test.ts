@@ -109,6 +109,30 @@ describe('cosign trust policy extensions (signet)', () => {
       ]);
     });
 
+    it('reads trustedRootPath (Rekor keys for tLogVerify on a key-based policy)', () => {
+      expect(policyOf('trustedRootPath: /roots/trusted_root.json').trustedRootPath).toBe(
+        '/roots/trusted_root.json',
+      );
+    });
+
+    it('reads keyless.trustedRootPath, and refuses the policy-level field on a keyless policy', () => {
+      const keyless = (extra: string) =>
+        verifierYaml('').replace(
+          'keys: [{ file: /keys/a.pub }, { file: /keys/b.pub }]',
+          `keyless: { certificateIdentity: a@example.com, certificateOIDCIssuer: https://issuer.example, trustedRootPath: /roots/trusted_root.json }${extra}`,
+        );
+      const [resource] = parseConfigYaml(keyless(''), 'test');
+      const verifier = resource as unknown as CosignVerifierConfig<KeyProviderRef>;
+      expect(
+        verifier.mode.$case === 'trustPolicies' && verifier.mode.trustPolicies[0]?.keyless,
+      ).toMatchObject({
+        trustedRootPath: '/roots/trusted_root.json',
+      });
+      expect(() => parseConfigYaml(keyless('\n        trustedRootPath: /roots/other.json'), 'test')).toThrow(
+        /trustedRootPath: is for key-based policies; a keyless policy sets keyless.trustedRootPath/,
+      );
+    });
+
     it('reads signedIdentity matchRepository', () => {
       expect(policyOf('signedIdentity: { type: matchRepository }').signedIdentity).toEqual({
         $case: 'matchRepository',

@@ -28,6 +28,7 @@ const POLICY_FIELDS = [
   'count',
   'required',
   'attestations',
+  'trustedRootPath',
 ] as const;
 const DIGEST_ALGORITHMS: readonly CosignDigestAlgorithm[] = ['sha224', 'sha256', 'sha384', 'sha512'];
 const SIGNED_IDENTITY_FIELDS = ['type', 'dockerRepository'] as const;
@@ -47,6 +48,8 @@ const KEYLESS_FIELDS = [
   'certificateIdentityRegExp',
   'certificateOIDCIssuer',
   'certificateOIDCIssuerRegExp',
+  // signet extension
+  'trustedRootPath',
 ] as const;
 const GLOBAL_SCOPE = '*';
 /** Ratify's scope grammar: lowercase reference characters, optionally ending in one `*`. */
@@ -132,6 +135,7 @@ function readKeyless(reader: FieldReader, node: Node): CosignKeyless | undefined
     certificateOIDCIssuer: reader.string(reader.child(node, 'certificateOIDCIssuer'), { nonEmpty: true }),
     certificateOIDCIssuerRegExp: readRegExp(reader, reader.child(node, 'certificateOIDCIssuerRegExp')),
     ctLogVerify: reader.boolean(reader.child(node, 'ctLogVerify'), true),
+    trustedRootPath: reader.string(reader.child(node, 'trustedRootPath'), { nonEmpty: true }),
   };
 }
 
@@ -223,6 +227,7 @@ function readExtensions(
   const count = readCount(reader, countNode, keyCount);
   if (reader.isPresent(countNode) && keyCount === 0) reader.report(countNode, 'counts keys and needs keys');
   const requiredNode = reader.child(node, 'required');
+  const trustedRootPath = reader.string(reader.child(node, 'trustedRootPath'), { nonEmpty: true });
   const attestations = reader.list(
     reader.child(node, 'attestations'),
     (item) => readAttestation(reader, item),
@@ -236,6 +241,7 @@ function readExtensions(
     ...(count === undefined ? {} : { count }),
     ...(reader.isPresent(requiredNode) ? { required: reader.boolean(requiredNode, true) } : {}),
     ...(attestations === undefined ? {} : { attestations }),
+    ...(trustedRootPath === undefined ? {} : { trustedRootPath }),
   };
 }
 
@@ -253,6 +259,9 @@ function readTrustPolicy(reader: FieldReader, node: Node): CosignTrustPolicy<Key
   const hasKeys = reader.isPresent(keysNode) && Array.isArray(keysNode.value) && keysNode.value.length > 0;
   if (hasKeys && reader.isPresent(keylessNode)) reader.report(node, 'keys and keyless cannot both be set');
   if (!hasKeys && !reader.isPresent(keylessNode)) reader.report(node, 'one of keys or keyless is required');
+  const rootNode = reader.child(node, 'trustedRootPath');
+  if (reader.isPresent(keylessNode) && reader.isPresent(rootNode))
+    reader.report(rootNode, 'is for key-based policies; a keyless policy sets keyless.trustedRootPath');
   const tLogVerify = reader.boolean(reader.child(node, 'tLogVerify'), true);
   const rekorURL = readUrl(reader, reader.child(node, 'rekorURL')) ?? DEFAULT_REKOR_URL;
   const extensions = readExtensions(reader, node, keys?.length ?? 0);

@@ -1,5 +1,5 @@
 import { SignetError } from '../../errors.js';
-import { parseSigstoreBundle } from './bundle.js';
+import { parseCosignBundle, toKeyedEnvelope } from './bundle.js';
 
 const ENVELOPE = {
   payload: Buffer.from('{}').toString('base64'),
@@ -28,32 +28,25 @@ function reasonOf(run: () => unknown): string {
   throw new Error('expected a SignetError');
 }
 
-describe('parseSigstoreBundle', () => {
+describe('parseCosignBundle', () => {
   describe('a key-signed v0.3 bundle with a DSSE envelope (cosign v3)', () => {
-    it('yields the envelope, the kind of verification material and the log entry count', () => {
-      const parsed = parseSigstoreBundle(bundle());
-      expect(parsed).toMatchObject({
-        mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-        verificationMaterial: 'publicKey',
-        tlogEntries: 0,
-      });
-      expect(Buffer.from(parsed.envelope.signatures[0]!).toString()).toBe('signature');
+    it('yields the bundle and its envelope, read strictly from the JSON', () => {
+      const parsed = parseCosignBundle(bundle());
+      expect(parsed.bundle.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
+      expect(parsed.hasCertificate).toBe(false);
+      expect(Buffer.from(toKeyedEnvelope(parsed).signatures[0]!).toString()).toBe('signature');
     });
   });
 
   describe('bundles that must be refused', () => {
     it.each([
-      ['not JSON', Buffer.from('{'), /Sigstore bundle is not UTF-8 JSON/],
+      ['not JSON', Buffer.from('{'), /^SIGNATURE_INVALID: bundle: malformed Sigstore bundle/],
       [
         'an unknown media type',
         bundle({ mediaType: 'application/json' }),
-        /Sigstore bundle is malformed|not supported/,
+        /malformed Sigstore bundle|unsupported bundle media type/,
       ],
-      [
-        'no verification material',
-        bundle({ verificationMaterial: undefined }),
-        /Sigstore bundle is malformed/,
-      ],
+      ['no verification material', bundle({ verificationMaterial: undefined }), /malformed Sigstore bundle/],
       [
         'a message signature',
         bundle({
@@ -70,7 +63,7 @@ describe('parseSigstoreBundle', () => {
         /DSSE envelope signature is not valid base64/,
       ],
     ])('%s', (_name, bytes, reason) => {
-      expect(reasonOf(() => parseSigstoreBundle(bytes))).toMatch(reason);
+      expect(reasonOf(() => toKeyedEnvelope(parseCosignBundle(bytes)))).toMatch(reason);
     });
   });
 });

@@ -1,7 +1,8 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type {
   CosignMode,
   CosignTrustPolicy,
@@ -38,11 +39,26 @@ const trusted = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 let dir: string;
 let trustedPath: string;
+/** The public-good trusted_root.json from sigstore-js's TUF seeds (../shared/vectors), written to a file. */
+let productionRootPath: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'signet-cosign-verifier-'));
   trustedPath = join(dir, 'cosign.pub');
   writeFileSync(trustedPath, trusted.publicKey.export({ format: 'pem', type: 'spki' }));
+  const seeds = JSON.parse(
+    readFileSync(
+      fileURLToPath(
+        new URL('../../../../shared/vectors/sigstore-js/packages/tuf/seeds.json', import.meta.url),
+      ),
+      'utf8',
+    ),
+  ) as Record<string, { targets: Record<string, string> }>;
+  productionRootPath = join(dir, 'trusted_root.json');
+  writeFileSync(
+    productionRootPath,
+    Buffer.from(seeds['https://tuf-repo-cdn.sigstore.dev']?.targets['trusted_root.json'] ?? '', 'base64'),
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -368,12 +384,51 @@ describe('createCosignVerifier', () => {
       );
     });
 
-    it('fails closed with a Rekor bundle this build cannot verify offline', async () => {
+    it('fails closed with a Rekor bundle but no trusted root to check it with, naming trustedRootPath', async () => {
       const layer = signedLayer({ annotations: { [COSIGN_BUNDLE_ANNOTATION]: '{}' } });
       const report = await createCosignVerifier(withPolicies(policy({ tLogVerify: true }))).verify(
         input([layer]),
       );
-      expect(report.message).toMatch(/cannot verify Rekor bundles offline/);
+      expect(report.message).toMatch(
+        /tLogVerify: true but no trustedRootPath .*set trustedRootPath or tLogVerify: false/,
+      );
+    });
+  });
+
+  describe('keyless policies and Rekor checks with a trusted root (trustedRootPath)', () => {
+    const keyless = (trustedRootPath: string | undefined) => ({
+      certificateIdentity: 'a@example.com',
+      certificateIdentityRegExp: undefined,
+      certificateOIDCIssuer: 'https://issuer.example',
+      certificateOIDCIssuerRegExp: undefined,
+      ctLogVerify: true,
+      trustedRootPath,
+    });
+
+    it('judges a .sig layer under a keyless policy by its Fulcio certificate, which a key signature lacks', async () => {
+      const report = await createCosignVerifier(
+        withPolicies(policy({ keys: [], keyless: keyless(productionRootPath) })),
+      ).verify(input([signedLayer()]));
+      expect(report.message).toBe(
+        'no matching signatures: certificate chain: the layer has no dev.sigstore.cosign/certificate annotation',
+      );
+    });
+
+    it("verifies a key-signed layer's Rekor bundle with the trusted root when tLogVerify is true", async () => {
+      const layer = signedLayer({
+        annotations: { [COSIGN_BUNDLE_ANNOTATION]: '{"SignedEntryTimestamp":"AAAA"}' },
+      });
+      const report = await createCosignVerifier(
+        withPolicies(policy({ tLogVerify: true, trustedRootPath: productionRootPath })),
+      ).verify(input([layer]));
+      expect(report.message).toBe('no matching signatures: SET: Rekor bundle has no Payload');
+    });
+
+    it('refuses a key-signed bundle under a keyless policy', async () => {
+      const report = await createCosignVerifier(
+        withPolicies(policy({ keys: [], keyless: keyless(productionRootPath) })),
+      ).verify(input([dsseLayer({ bundle: true })], undefined, BUNDLE_TYPE));
+      expect(report.message).toMatch(/^no matching signatures: (public key|bundle): /);
     });
   });
 
@@ -400,19 +455,30 @@ describe('createCosignVerifier', () => {
       );
     });
 
-    it('fails keyless policies closed (not available in this build)', async () => {
+    it('fails keyless policies without keyless.trustedRootPath closed, naming the field', async () => {
       const keyless = {
         certificateIdentity: 'a@example.com',
         certificateIdentityRegExp: undefined,
         certificateOIDCIssuer: 'https://issuer',
         certificateOIDCIssuerRegExp: undefined,
         ctLogVerify: true,
+        trustedRootPath: undefined,
       };
       const report = await createCosignVerifier(withPolicies(policy({ keys: [], keyless }))).verify(
         input([signedLayer()]),
       );
       expect(report.message).toBe(
-        'no matching signatures: trust policy "default": keyless verification is not available in this signet build',
+        'no matching signatures: trust policy "default": keyless verification needs keyless.trustedRootPath (a trusted_root.json with the Fulcio CA and Rekor keys); signet does not fetch the public-good Sigstore TUF root',
+      );
+    });
+
+    it('reports an unreadable trusted root as a load-time problem', () => {
+      const verifier = createCosignVerifier(
+        withPolicies(policy({ trustedRootPath: join(dir, 'absent-trusted-root.json') })),
+      );
+      expect(verifier.problem).toMatchObject({ code: 'CONFIG_INVALID' });
+      expect(verifier.problem?.reason).toMatch(
+        /^Sigstore trusted root .*absent-trusted-root.json: cannot be read/,
       );
     });
 
@@ -449,7 +515,7 @@ describe('createCosignVerifier', () => {
       expect(
         createCosignVerifier(config({ $case: 'legacy', key: undefined, rekorURL: undefined })).problem
           ?.reason,
-      ).toMatch(/keyless verification is not available/);
+      ).toMatch(/keyless verification needs trustPolicies with keyless.trustedRootPath/);
     });
   });
 

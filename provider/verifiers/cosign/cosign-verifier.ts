@@ -3,8 +3,10 @@ import { COSIGN_ATTESTATION_ARTIFACT_TYPE } from '../../discover/index.js';
 import { SignetError, toSignetError } from '../../errors.js';
 import type { VerifierReport } from '../../pipeline/result.types.js';
 import type { Descriptor } from '../../registry/index.js';
-import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
+import type { ImageReference } from '../../reference/index.js';
+import type { ArtifactVerifier, ArtifactVerifyInput, ReportRule } from '../verifier.types.js';
 import { SIGSTORE_BUNDLE_MEDIA_TYPES } from './bundle.js';
+import { judgeBundle, judgeBundles, type BundleVerdict, type JudgedBundle } from './bundle-proofs.js';
 import { loadCosignPolicies, type LoadedPolicy } from './loaded-policy.js';
 import { judgeEntry, type EntryKind, type EntryResult } from './signature-entries.js';
 import { selectCosignTrustPolicy } from './trust-policy.js';
@@ -145,6 +147,47 @@ function applyRequired(policy: LoadedPolicy, report: VerifierReport): VerifierRe
   };
 }
 
+/** One report for all bundle referrers of a subject, judged by what they prove; each bundle's report is nested. */
+function toBundlesReport(
+  verifierName: string,
+  subject: ImageReference,
+  artifactType: string,
+  policy: LoadedPolicy,
+  bundles: readonly JudgedBundle[],
+  verdict: BundleVerdict,
+): VerifierReport {
+  const base = {
+    subject: subject.normalized,
+    name: verifierName,
+    verifierName,
+    type: VERIFIER_TYPE,
+    verifierType: VERIFIER_TYPE,
+    artifactType,
+    extensions: {
+      trustPolicy: policy.name,
+      proves: verdict.proves,
+      signatures: bundles.flatMap((bundle) => bundle.entries),
+      ...(policy.count > 1 ? { count: policy.count } : {}),
+    },
+    nestedReports: bundles.map((bundle) => bundle.report),
+  };
+  if (verdict.reason === undefined) {
+    return {
+      ...base,
+      isSuccess: true,
+      message: `cosign verification success. valid bundles prove: ${verdict.proves.join(', ')}. please refer to nestedReports for each bundle.`,
+    };
+  }
+  return {
+    ...base,
+    isSuccess: false,
+    message: verdict.reason,
+    errorReason: verdict.reason,
+    remediation:
+      'Sign and attest the image with keys of the trust policy that covers its repository, with the attestation types it lists.',
+  };
+}
+
 /** Judges the artifact's signatures one at a time, stopping once `count` distinct keys have signed. */
 async function judgeArtifact(policy: LoadedPolicy, input: ArtifactVerifyInput): Promise<EntryResult[]> {
   const kind = toEntryKind(input.artifact.artifactType);
@@ -171,6 +214,8 @@ export function createCosignVerifier(config: CosignVerifierConfig): ArtifactVeri
     policies = toSignetError(error, 'config');
   }
   const loaded = policies;
+  // What each bundle report proves, for aggregate(); reports stay opaque to the pipeline.
+  const bundles = new WeakMap<VerifierReport, JudgedBundle>();
   return {
     name: config.name,
     type: VERIFIER_TYPE,
@@ -195,6 +240,12 @@ export function createCosignVerifier(config: CosignVerifierConfig): ArtifactVeri
       try {
         if (policy.unavailable !== undefined)
           throw invalid(`trust policy ${JSON.stringify(policy.name)}: ${policy.unavailable}`);
+        if (toEntryKind(input.artifact.artifactType) === 'bundle') {
+          const judged = await judgeBundle(policy, input, judgeArtifact);
+          const report = applyRequired(policy, toCosignVerifierReport(base, judged.policy, judged.entries));
+          bundles.set(report, { report, entries: judged.entries, proof: judged.proof });
+          return report;
+        }
         return applyRequired(
           policy,
           toCosignVerifierReport(base, policy, await judgeArtifact(policy, input)),
@@ -208,5 +259,45 @@ export function createCosignVerifier(config: CosignVerifierConfig): ArtifactVeri
         );
       }
     },
+    aggregate(subject, reports, ruleFor) {
+      const policy =
+        loaded instanceof SignetError
+          ? undefined
+          : selectCosignTrustPolicy(loaded, `${subject.registry}/${subject.repository}`);
+      if (policy === undefined) return [...reports];
+      if (reports.length === 0) return policy.required ? [] : [notRequiredReport(config, subject, policy)];
+      const judged = reports.filter((report) => SIGSTORE_BUNDLE_MEDIA_TYPES.includes(report.artifactType));
+      const artifactType = judged[0]?.artifactType;
+      if (artifactType === undefined) return [...reports];
+      const ofBundles = judged.map(
+        (report) => bundles.get(report) ?? { report, entries: [], proof: undefined },
+      );
+      const rule: ReportRule = ruleFor(artifactType);
+      const verdict = judgeBundles(policy, ofBundles, rule);
+      const summary = toBundlesReport(config.name, subject, artifactType, policy, ofBundles, verdict);
+      return [...reports.filter((report) => !judged.includes(report)), applyRequired(policy, summary)];
+    },
+  };
+}
+
+/** Kyverno's `required: false` for an image without any cosign artifact: reported, and not a denial. */
+function notRequiredReport(
+  config: CosignVerifierConfig,
+  subject: ImageReference,
+  policy: LoadedPolicy,
+): VerifierReport {
+  const verifierName = config.name;
+  return {
+    subject: subject.normalized,
+    isSuccess: true,
+    name: verifierName,
+    verifierName,
+    type: VERIFIER_TYPE,
+    verifierType: VERIFIER_TYPE,
+    message: `cosign verification not required by trust policy ${JSON.stringify(policy.name)} (required: false): signature not found`,
+    // No artifact was judged: the report stands for the verifier's first artifact type.
+    artifactType: config.artifactTypes[0] ?? '',
+    extensions: { trustPolicy: policy.name, required: false },
+    nestedReports: [],
   };
 }

@@ -4,12 +4,16 @@ export {
   MAX_SIGNATURE_LAYERS,
   createCosignVerifier,
 } from './cosign-verifier.js';
+export { SIGSTORE_BUNDLE_MEDIA_TYPES, parseCosignBundle, type CosignBundle } from './bundle.js';
 export {
-  MAX_SIGSTORE_BUNDLE_BYTES,
-  SIGSTORE_BUNDLE_MEDIA_TYPES,
-  parseSigstoreBundle,
-  type KeyedSigstoreBundle,
-} from './bundle.js';
+  COSIGN_CERTIFICATE_ANNOTATION,
+  verifyCosignKeyedLayerLog,
+  verifyCosignKeylessAttestation,
+  verifyCosignKeylessLayer,
+  type CosignKeyedLayerLog,
+  type CosignKeylessAttestation,
+  type CosignKeylessLayer,
+} from './keyless.js';
 export {
   DSSE_ENVELOPE_MEDIA_TYPE,
   MAX_DSSE_ENVELOPE_BYTES,

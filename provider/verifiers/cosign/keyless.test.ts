@@ -10,7 +10,9 @@ import {
 import {
   COSIGN_CERTIFICATE_ANNOTATION,
   COSIGN_REKOR_BUNDLE_ANNOTATION,
+  verifyCosignKeylessAttestation,
   verifyCosignKeylessLayer,
+  type CosignKeylessAttestation,
   type CosignKeylessLayer,
 } from './keyless.js';
 
@@ -165,6 +167,47 @@ describe('verifyCosignKeylessLayer', () => {
       expect(outcome({ tLogVerify: false, now: new Date(Number(entry.integratedTime) * 1000) })).toBe(
         `ok ${policy.certificateIdentity ?? ''} `,
       );
+    });
+  });
+});
+
+describe('verifyCosignKeylessAttestation', () => {
+  const envelope = {
+    payloadType: 'application/vnd.in-toto+json',
+    payload: Buffer.from('{}'),
+    signatures: [Buffer.from(source.messageSignature.signature, 'base64')],
+  };
+  function attestationOutcome(overrides: Partial<CosignKeylessAttestation>): string {
+    try {
+      verifyCosignKeylessAttestation({
+        annotations: layer.annotations,
+        policy: layer.policy,
+        trustMaterial: layer.trustMaterial,
+        tLogVerify: layer.tLogVerify,
+        now: layer.now,
+        envelope,
+        subjectDigest: `sha256:${'1'.repeat(64)}`,
+        ...overrides,
+      });
+      return 'ok';
+    } catch (error) {
+      if (error instanceof SignetError) return `${error.code}: ${error.reason}`;
+      throw error;
+    }
+  }
+
+  describe('failures name the check', () => {
+    it.each([
+      [
+        'two DSSE signatures',
+        { envelope: { ...envelope, signatures: [...envelope.signatures, ...envelope.signatures] } },
+        /^SIGNATURE_INVALID: bundle: DSSE envelope has 2 signatures, expected 1$/,
+      ],
+      ['no certificate annotation', { annotations: {} }, /^SIGNATURE_INVALID: certificate chain: /],
+      // The conformance entry is a hashedrekord of another artifact: the assembled DSSE bundle must not match it.
+      ['a log entry for something else', {}, /^SIGNATURE_INVALID: tlog entry: /],
+    ] as const)('%s', (_name, overrides, expected) => {
+      expect(attestationOutcome(overrides)).toMatch(expected);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 
 import { BUNDLE_V01_MEDIA_TYPE, type Bundle, type TransparencyLogEntry } from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
@@ -6,11 +6,13 @@ import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { SignetError } from '../../errors.js';
 import { CertificateParseError, parseCertificateBundle } from '../../trust/index.js';
 import {
+  toDigestArtifact,
   verifyParsedSigstoreBundle,
   type SigstorePolicy,
   type SigstoreSigner,
   type SigstoreTrustMaterial,
 } from '../sigstore/index.js';
+import type { DsseEnvelope } from './dsse.js';
 
 /** cosign's keyless annotations on a `.sig` simple-signing layer. */
 export const COSIGN_CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
@@ -139,15 +141,71 @@ function leafCertificate(pem: string, image: string | undefined): Buffer {
   }
 }
 
-/**
- * Judges one cosign simple-signing layer signed keylessly (a Fulcio certificate instead of a key) by
- * assembling the Sigstore bundle it is equivalent to and verifying that: chain to the trusted root, SCT,
- * SET and entry body (when tLogVerify), RFC 3161 timestamp, signature over the payload, identity policy.
- * The `…/chain` annotation is deliberately not trusted: intermediates come from the trusted root, as in
- * cosign with a trusted root. The payload's claims (docker-manifest-digest) are the caller's to check.
- */
-export function verifyCosignKeylessLayer(layer: CosignKeylessLayer): SigstoreSigner {
-  const { annotations, image } = layer;
+interface LayerLog {
+  readonly rekorBundle: string | undefined;
+  readonly timestamp: string | undefined;
+  readonly tLogVerify: boolean;
+  readonly image: string | undefined;
+}
+
+function readLogAnnotations(annotations: Readonly<Record<string, string>>, image: string | undefined) {
+  return {
+    rekorBundle: boundedAnnotation(
+      annotations,
+      COSIGN_REKOR_BUNDLE_ANNOTATION,
+      MAX_REKOR_BUNDLE_ANNOTATION_CHARS,
+      image,
+    ),
+    timestamp: boundedAnnotation(
+      annotations,
+      COSIGN_RFC3161_TIMESTAMP_ANNOTATION,
+      MAX_TIMESTAMP_ANNOTATION_CHARS,
+      image,
+    ),
+  };
+}
+
+/** A `.sig` layer's content: a message signature over the simple-signing payload. */
+function toMessageSignature(payload: Uint8Array, signature: Uint8Array): Bundle['content'] {
+  return {
+    $case: 'messageSignature',
+    messageSignature: {
+      messageDigest: {
+        algorithm: HashAlgorithm.SHA2_256,
+        digest: createHash('sha256').update(payload).digest(),
+      },
+      signature: Buffer.from(signature),
+    },
+  };
+}
+
+/** The Sigstore bundle a cosign layer is equivalent to: its content with the log entry and timestamp annotations. */
+function toLayerBundle(
+  log: LayerLog,
+  verification: Bundle['verificationMaterial']['content'],
+  content: Bundle['content'],
+): Bundle {
+  const { rekorBundle, timestamp, image } = log;
+  // Without a log check the SET annotation is ignored, as cosign --insecure-ignore-tlog does.
+  const tlogEntries = log.tLogVerify && rekorBundle !== undefined ? [toTlogEntry(rekorBundle, image)] : [];
+  return {
+    mediaType: BUNDLE_V01_MEDIA_TYPE,
+    verificationMaterial: {
+      content: verification,
+      tlogEntries,
+      timestampVerificationData:
+        timestamp === undefined
+          ? undefined
+          : { rfc3161Timestamps: [{ signedTimestamp: toRfc3161Timestamp(timestamp, image) }] },
+    },
+    content,
+  };
+}
+
+function certificateMaterial(
+  annotations: Readonly<Record<string, string>>,
+  image: string | undefined,
+): Bundle['verificationMaterial']['content'] {
   const certificatePem = boundedAnnotation(
     annotations,
     COSIGN_CERTIFICATE_ANNOTATION,
@@ -157,50 +215,108 @@ export function verifyCosignKeylessLayer(layer: CosignKeylessLayer): SigstoreSig
   if (certificatePem === undefined || certificatePem.trim() === '') {
     throw invalid(`certificate chain: the layer has no ${COSIGN_CERTIFICATE_ANNOTATION} annotation`, image);
   }
-  const rekorBundle = boundedAnnotation(
-    annotations,
-    COSIGN_REKOR_BUNDLE_ANNOTATION,
-    MAX_REKOR_BUNDLE_ANNOTATION_CHARS,
-    image,
-  );
-  const timestamp = boundedAnnotation(
-    annotations,
-    COSIGN_RFC3161_TIMESTAMP_ANNOTATION,
-    MAX_TIMESTAMP_ANNOTATION_CHARS,
-    image,
-  );
-  // Without a log check the SET annotation is ignored, as cosign --insecure-ignore-tlog does.
-  const tlogEntries = layer.tLogVerify && rekorBundle !== undefined ? [toTlogEntry(rekorBundle, image)] : [];
-  const bundle: Bundle = {
-    mediaType: BUNDLE_V01_MEDIA_TYPE,
-    verificationMaterial: {
-      content: {
-        $case: 'x509CertificateChain',
-        x509CertificateChain: { certificates: [{ rawBytes: leafCertificate(certificatePem, image) }] },
-      },
-      tlogEntries,
-      timestampVerificationData:
-        timestamp === undefined
-          ? undefined
-          : { rfc3161Timestamps: [{ signedTimestamp: toRfc3161Timestamp(timestamp, image) }] },
-    },
-    content: {
-      $case: 'messageSignature',
-      messageSignature: {
-        messageDigest: {
-          algorithm: HashAlgorithm.SHA2_256,
-          digest: createHash('sha256').update(layer.payload).digest(),
-        },
-        signature: Buffer.from(layer.signature),
-      },
-    },
+  return {
+    $case: 'x509CertificateChain',
+    x509CertificateChain: { certificates: [{ rawBytes: leafCertificate(certificatePem, image) }] },
   };
+}
+
+/**
+ * Judges one cosign simple-signing layer signed keylessly (a Fulcio certificate instead of a key) by
+ * assembling the Sigstore bundle it is equivalent to and verifying that: chain to the trusted root, SCT,
+ * SET and entry body (when tLogVerify), RFC 3161 timestamp, signature over the payload, identity policy.
+ * The `…/chain` annotation is deliberately not trusted: intermediates come from the trusted root, as in
+ * cosign with a trusted root. The payload's claims (docker-manifest-digest) are the caller's to check.
+ */
+export function verifyCosignKeylessLayer(layer: CosignKeylessLayer): SigstoreSigner {
+  const { annotations, image } = layer;
+  const bundle = toLayerBundle(
+    { ...readLogAnnotations(annotations, image), tLogVerify: layer.tLogVerify, image },
+    certificateMaterial(annotations, image),
+    toMessageSignature(layer.payload, layer.signature),
+  );
   return verifyParsedSigstoreBundle(bundle, {
     artifact: { $case: 'payload', payload: layer.payload },
     policy: layer.policy,
     trustMaterial: layer.trustMaterial,
     tLogVerify: layer.tLogVerify,
     ctLogVerify: layer.ctLogVerify ?? true,
+    now: layer.now,
+    image,
+  });
+}
+
+export interface CosignKeylessAttestation extends Omit<CosignKeylessLayer, 'payload' | 'signature'> {
+  /** The `.att` layer's DSSE envelope (one signature, as `cosign attest` writes it). */
+  readonly envelope: DsseEnvelope;
+  /** The image digest the in-toto statement must name as a subject. */
+  readonly subjectDigest: string;
+}
+
+/**
+ * Judges one cosign `.att` layer attested keylessly: the DSSE envelope with the layer's certificate and Rekor
+ * (intoto entry) annotations, verified as a DSSE bundle whose statement must name the subject digest. cosign
+ * timestamps the whole envelope, not its signature, so the RFC 3161 annotation is not used: signing time comes
+ * from the SET, or the certificate must be valid now.
+ */
+export function verifyCosignKeylessAttestation(layer: CosignKeylessAttestation): SigstoreSigner {
+  const { annotations, envelope, image } = layer;
+  const [signature] = envelope.signatures;
+  if (signature === undefined || envelope.signatures.length !== 1) {
+    throw invalid(`bundle: DSSE envelope has ${envelope.signatures.length} signatures, expected 1`, image);
+  }
+  const { rekorBundle } = readLogAnnotations(annotations, image);
+  const bundle = toLayerBundle(
+    { rekorBundle, timestamp: undefined, tLogVerify: layer.tLogVerify, image },
+    certificateMaterial(annotations, image),
+    {
+      $case: 'dsseEnvelope',
+      dsseEnvelope: {
+        payloadType: envelope.payloadType,
+        payload: Buffer.from(envelope.payload),
+        signatures: [{ sig: Buffer.from(signature), keyid: '' }],
+      },
+    },
+  );
+  return verifyParsedSigstoreBundle(bundle, {
+    artifact: toDigestArtifact(layer.subjectDigest),
+    policy: layer.policy,
+    trustMaterial: layer.trustMaterial,
+    tLogVerify: layer.tLogVerify,
+    ctLogVerify: layer.ctLogVerify ?? true,
+    now: layer.now,
+    image,
+  });
+}
+
+export interface CosignKeyedLayerLog {
+  readonly payload: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** The policy key the signature already verified with. */
+  readonly publicKey: KeyObject;
+  readonly trustMaterial: SigstoreTrustMaterial;
+  readonly now: Date;
+  readonly image?: string;
+}
+
+/**
+ * `tLogVerify` for a key-signed `.sig` layer: its Rekor bundle annotation (SET over the entry, entry body naming
+ * this signature and payload digest, integrated time) verified offline with the trusted root's Rekor keys.
+ */
+export function verifyCosignKeyedLayerLog(layer: CosignKeyedLayerLog): SigstoreSigner {
+  const { annotations, image } = layer;
+  const bundle = toLayerBundle(
+    { ...readLogAnnotations(annotations, image), tLogVerify: true, image },
+    { $case: 'publicKey', publicKey: { hint: '' } },
+    toMessageSignature(layer.payload, layer.signature),
+  );
+  return verifyParsedSigstoreBundle(bundle, {
+    artifact: { $case: 'payload', payload: layer.payload },
+    policy: { publicKey: layer.publicKey },
+    trustMaterial: layer.trustMaterial,
+    tLogVerify: true,
+    ctLogVerify: false,
     now: layer.now,
     image,
   });

@@ -1,12 +1,18 @@
 import type {
   CosignAttestationRule,
   CosignDigestAlgorithm,
+  CosignKeyless,
   CosignSignedIdentity,
   CosignTrustPolicy,
   CosignVerifierConfig,
   KeyProviderConfig,
 } from '../../config/index.js';
 import { SignetError } from '../../errors.js';
+import {
+  readSigstoreTrustedRootFile,
+  type SigstorePolicy,
+  type SigstoreTrustMaterial,
+} from '../sigstore/index.js';
 import { toPredicateTypeUri } from './in-toto.js';
 import { parseCosignPublicKeyDer, readCosignPublicKeyFile, type CosignPublicKey } from './keys.js';
 
@@ -16,7 +22,11 @@ export interface LoadedPolicy {
   readonly scopes: readonly string[];
   readonly keys: readonly CosignPublicKey[];
   readonly tLogVerify: boolean;
-  /** Why signatures under this policy cannot be verified by this verifier (keyless); they fail closed. */
+  /** Who may sign keylessly (Fulcio certificate identity and issuer); undefined for key-based policies. */
+  readonly keyless: LoadedKeyless | undefined;
+  /** The trusted root (Fulcio CAs, Rekor and CT log keys, TSAs), read once per snapshot; undefined when not configured. */
+  readonly trustMaterial: SigstoreTrustMaterial | undefined;
+  /** Why signatures under this policy cannot be verified (keyless without a trusted root); they fail closed. */
   readonly unavailable: string | undefined;
   readonly hash: CosignDigestAlgorithm;
   readonly signedIdentity: CosignSignedIdentity | undefined;
@@ -26,6 +36,41 @@ export interface LoadedPolicy {
   readonly required: boolean;
   /** Attestation rules with predicate types as URIs; an attestation must satisfy one of its type. Undefined accepts any. */
   readonly attestationRules: readonly CosignAttestationRule[] | undefined;
+}
+
+export interface LoadedKeyless {
+  readonly policy: SigstorePolicy;
+  readonly ctLogVerify: boolean;
+}
+
+/** Trusted roots by path, so policies sharing one read it once. */
+type TrustedRoots = Map<string, SigstoreTrustMaterial>;
+
+function trustedRoot(roots: TrustedRoots, path: string | undefined): SigstoreTrustMaterial | undefined {
+  if (path === undefined) return undefined;
+  const known = roots.get(path);
+  if (known !== undefined) return known;
+  const material = readSigstoreTrustedRootFile(path);
+  roots.set(path, material);
+  return material;
+}
+
+function toLoadedKeyless(keyless: CosignKeyless): LoadedKeyless {
+  const policy: SigstorePolicy = {
+    ...(keyless.certificateIdentity === undefined
+      ? {}
+      : { certificateIdentity: keyless.certificateIdentity }),
+    ...(keyless.certificateIdentityRegExp === undefined
+      ? {}
+      : { certificateIdentityRegExp: keyless.certificateIdentityRegExp }),
+    ...(keyless.certificateOIDCIssuer === undefined
+      ? {}
+      : { certificateOIDCIssuer: keyless.certificateOIDCIssuer }),
+    ...(keyless.certificateOIDCIssuerRegExp === undefined
+      ? {}
+      : { certificateOIDCIssuerRegExp: keyless.certificateOIDCIssuerRegExp }),
+  };
+  return { policy, ctLogVerify: keyless.ctLogVerify };
 }
 
 function keysOfProvider(provider: KeyProviderConfig): CosignPublicKey[] {
@@ -41,7 +86,7 @@ function keysOfProvider(provider: KeyProviderConfig): CosignPublicKey[] {
   );
 }
 
-function loadPolicy(policy: CosignTrustPolicy<KeyProviderConfig>): LoadedPolicy {
+function loadPolicy(policy: CosignTrustPolicy<KeyProviderConfig>, roots: TrustedRoots): LoadedPolicy {
   const keys = policy.keys.flatMap((ref) =>
     ref.$case === 'file' ? [readCosignPublicKeyFile(ref.path)] : keysOfProvider(ref.provider),
   );
@@ -50,8 +95,12 @@ function loadPolicy(policy: CosignTrustPolicy<KeyProviderConfig>): LoadedPolicy 
     scopes: policy.scopes,
     keys,
     tLogVerify: policy.tLogVerify,
+    keyless: policy.keyless === undefined ? undefined : toLoadedKeyless(policy.keyless),
+    trustMaterial: trustedRoot(roots, policy.keyless?.trustedRootPath ?? policy.trustedRootPath),
     unavailable:
-      policy.keyless !== undefined ? 'keyless verification is not available in this signet build' : undefined,
+      policy.keyless !== undefined && policy.keyless.trustedRootPath === undefined
+        ? 'keyless verification needs keyless.trustedRootPath (a trusted_root.json with the Fulcio CA and Rekor keys); signet does not fetch the public-good Sigstore TUF root'
+        : undefined,
     hash: policy.signatureDigestAlgorithm ?? 'sha256',
     signedIdentity: policy.signedIdentity,
     count: policy.count ?? 1,
@@ -66,12 +115,13 @@ function loadPolicy(policy: CosignTrustPolicy<KeyProviderConfig>): LoadedPolicy 
 /** Every trust policy of a cosign Verifier; Ratify's legacy form is one key file for every repository. */
 export function loadCosignPolicies(config: CosignVerifierConfig): LoadedPolicy[] {
   const mode = config.mode;
-  if (mode.$case === 'trustPolicies') return mode.trustPolicies.map(loadPolicy);
+  const roots: TrustedRoots = new Map();
+  if (mode.$case === 'trustPolicies') return mode.trustPolicies.map((policy) => loadPolicy(policy, roots));
   if (mode.key === undefined) {
     throw new SignetError('CONFIG_INVALID', {
       stage: 'config',
       reason:
-        'cosign verifier has neither trustPolicies nor key; keyless verification is not available in this signet build',
+        'cosign verifier has neither trustPolicies nor key; keyless verification needs trustPolicies with keyless.trustedRootPath',
     });
   }
   return [
@@ -81,6 +131,8 @@ export function loadCosignPolicies(config: CosignVerifierConfig): LoadedPolicy[]
       keys: [readCosignPublicKeyFile(mode.key)],
       // Ratify's legacy form consults Rekor only when `rekorURL` is set.
       tLogVerify: mode.rekorURL !== undefined,
+      keyless: undefined,
+      trustMaterial: undefined,
       unavailable: undefined,
       hash: 'sha256',
       signedIdentity: undefined,

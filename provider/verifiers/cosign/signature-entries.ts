@@ -2,7 +2,19 @@ import { SignetError, toSignetError } from '../../errors.js';
 import type { Descriptor } from '../../registry/index.js';
 import type { ArtifactVerifyInput } from '../verifier.types.js';
 import { findConditionFailure } from './attestation-conditions.js';
-import { MAX_SIGSTORE_BUNDLE_BYTES, SIGSTORE_BUNDLE_MEDIA_TYPES, parseSigstoreBundle } from './bundle.js';
+import {
+  MAX_SIGSTORE_BUNDLE_BYTES,
+  toDigestArtifact,
+  verifyParsedSigstoreBundle,
+  type SigstoreSigner,
+  type SigstoreTrustMaterial,
+} from '../sigstore/index.js';
+import {
+  SIGSTORE_BUNDLE_MEDIA_TYPES,
+  parseCosignBundle,
+  toKeyedEnvelope,
+  type CosignBundle,
+} from './bundle.js';
 import {
   DSSE_ENVELOPE_MEDIA_TYPE,
   MAX_DSSE_ENVELOPE_BYTES,
@@ -19,8 +31,14 @@ import {
   verifyStatementSubject,
   type PredicateSummary,
 } from './in-toto.js';
+import {
+  COSIGN_REKOR_BUNDLE_ANNOTATION as COSIGN_BUNDLE_ANNOTATION,
+  verifyCosignKeyedLayerLog,
+  verifyCosignKeylessAttestation,
+  verifyCosignKeylessLayer,
+} from './keyless.js';
 import { verifyCosignSignature, type CosignPublicKey } from './keys.js';
-import type { LoadedPolicy } from './loaded-policy.js';
+import type { LoadedKeyless, LoadedPolicy } from './loaded-policy.js';
 import {
   MAX_SIMPLE_SIGNING_PAYLOAD_BYTES,
   SIMPLE_SIGNING_MEDIA_TYPE,
@@ -28,9 +46,9 @@ import {
   verifySimpleSigningPayload,
 } from './simple-signing.js';
 
-/** cosign's layer annotations: the base64 signature over the layer blob, and the Rekor bundle (SET). */
+/** cosign's layer annotations: the Rekor bundle (SET, defined beside the keyless checks) and the base64 signature. */
+export { COSIGN_BUNDLE_ANNOTATION };
 export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
-export const COSIGN_BUNDLE_ANNOTATION = 'dev.sigstore.cosign/bundle';
 /** A base64 signature longer than this is not an ECDSA, RSA (≤ 8192 bits) or Ed25519 signature. */
 const MAX_SIGNATURE_BASE64_CHARS = 4096;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -49,12 +67,26 @@ export interface EntryResult {
   readonly keyAlgorithm?: string;
   /** For attestations: what the verified statement's predicate is. */
   readonly predicate?: PredicateSummary;
+  /** Keyless: the Fulcio certificate's subjects (email / URI) and OIDC issuer. */
+  readonly identity?: string;
+  readonly issuer?: string;
+  /** When the transparency log was checked: the Rekor entry's index and integrated time. */
+  readonly logIndex?: string;
+  readonly integratedTime?: string;
   readonly error?: string;
 }
 
+/** Who signed: a policy key, or a Fulcio certificate's identity (keyless). */
+interface Signer {
+  readonly source: string;
+  readonly description: string;
+}
+
 interface Verified {
-  readonly key: CosignPublicKey;
+  readonly key: Signer;
   readonly predicate?: PredicateSummary;
+  /** What the Sigstore checks established (keyless identity, log entry), when they ran. */
+  readonly sigstore?: SigstoreSigner;
 }
 
 function invalid(reason: string): SignetError {
@@ -86,14 +118,49 @@ function noKeyVerifies(policy: LoadedPolicy): SignetError {
   );
 }
 
-/** Ratify's default `tLogVerify: true` needs a Rekor entry; this verifier cannot check one offline, so it fails closed. */
-function checkTransparencyLog(policy: LoadedPolicy, hasEntry: boolean, entryName: string): void {
-  if (!policy.tLogVerify) return;
-  throw invalid(
-    hasEntry
-      ? `trust policy ${quoted(policy.name)} has tLogVerify: true but this signet build cannot verify Rekor bundles offline; set tLogVerify: false to verify with keys only`
-      : `trust policy ${quoted(policy.name)} has tLogVerify: true but the signature has no Rekor bundle (${entryName}); sign with the transparency log or set tLogVerify: false`,
-  );
+/**
+ * Ratify's default `tLogVerify: true` for a key-signed entry: its Rekor entry is verified offline with the
+ * policy's trusted root (`verify`); without an entry, a trusted root or a way to check it, it fails closed.
+ */
+function checkTransparencyLog(
+  policy: LoadedPolicy,
+  hasEntry: boolean,
+  entryName: string,
+  verify: ((trustMaterial: SigstoreTrustMaterial) => SigstoreSigner) | undefined,
+): SigstoreSigner | undefined {
+  if (!policy.tLogVerify) return undefined;
+  if (!hasEntry)
+    throw invalid(
+      `trust policy ${quoted(policy.name)} has tLogVerify: true but the signature has no Rekor bundle (${entryName}); sign with the transparency log or set tLogVerify: false`,
+    );
+  if (policy.trustMaterial === undefined)
+    throw invalid(
+      `trust policy ${quoted(policy.name)} has tLogVerify: true but no trustedRootPath with the Rekor key to verify the signature's Rekor bundle with; set trustedRootPath or tLogVerify: false`,
+    );
+  if (verify === undefined)
+    throw invalid(
+      `trust policy ${quoted(policy.name)} has tLogVerify: true but this signet build cannot verify the Rekor entries of ${entryName} annotations on .att attestations; set tLogVerify: false to verify with keys only`,
+    );
+  return verify(policy.trustMaterial);
+}
+
+/** A keyless policy's identity rules and trusted root (a policy without a root never gets here: `unavailable`). */
+function keylessTrust(
+  policy: LoadedPolicy,
+): { readonly keyless: LoadedKeyless; readonly trustMaterial: SigstoreTrustMaterial } | undefined {
+  if (policy.keyless === undefined) return undefined;
+  if (policy.trustMaterial === undefined)
+    throw invalid(`trust policy ${quoted(policy.name)} is keyless but has no keyless.trustedRootPath`);
+  return { keyless: policy.keyless, trustMaterial: policy.trustMaterial };
+}
+
+/** A keyless signer as reported: the certificate's identity stands where a key would. */
+function toKeylessSigner(signer: SigstoreSigner): Signer {
+  const identity = signer.subjects.join(', ');
+  return {
+    source: `keyless:${identity}`,
+    description: `Fulcio certificate (issuer ${signer.issuer ?? 'unknown'})`,
+  };
 }
 
 function decodeSignature(layer: Descriptor): Uint8Array {
@@ -115,6 +182,15 @@ function expectedDockerReference(policy: LoadedPolicy, input: ArtifactVerifyInpu
     : identity.dockerRepository;
 }
 
+/** The payload's claims: docker-manifest-digest is the subject, and the docker-reference when configured. */
+function verifyPayloadClaims(payload: Uint8Array, policy: LoadedPolicy, input: ArtifactVerifyInput): void {
+  const dockerReference = expectedDockerReference(policy, input);
+  verifySimpleSigningPayload(parseSimpleSigningPayload(payload), {
+    subjectDigest: input.subjectDescriptor.digest,
+    ...(dockerReference === undefined ? {} : { dockerReference }),
+  });
+}
+
 async function verifySimpleSigningLayer(
   layer: Descriptor,
   policy: LoadedPolicy,
@@ -124,21 +200,43 @@ async function verifySimpleSigningLayer(
   const signature = decodeSignature(layer);
   checkSize(layer, MAX_SIMPLE_SIGNING_PAYLOAD_BYTES, 'simple-signing payload', 'simpleSigningPayloadBytes');
   const payload = await input.fetchBlob(layer);
+  const annotations = layer.annotations ?? {};
+  const keyless = keylessTrust(policy);
+  if (keyless !== undefined) {
+    // cosign's keyless `.sig` layer: certificate, SCT, SET and timestamp annotations checked as a bundle.
+    const sigstore = verifyCosignKeylessLayer({
+      payload,
+      signature,
+      annotations,
+      policy: keyless.keyless.policy,
+      trustMaterial: keyless.trustMaterial,
+      tLogVerify: policy.tLogVerify,
+      ctLogVerify: keyless.keyless.ctLogVerify,
+      now: input.now,
+    });
+    verifyPayloadClaims(payload, policy, input);
+    return { key: toKeylessSigner(sigstore), sigstore };
+  }
   const key = policy.keys.find((candidate) =>
     verifyCosignSignature(candidate, payload, signature, policy.hash),
   );
   if (key === undefined) throw noKeyVerifies(policy);
-  const dockerReference = expectedDockerReference(policy, input);
-  verifySimpleSigningPayload(parseSimpleSigningPayload(payload), {
-    subjectDigest: input.subjectDescriptor.digest,
-    ...(dockerReference === undefined ? {} : { dockerReference }),
-  });
-  checkTransparencyLog(
+  verifyPayloadClaims(payload, policy, input);
+  const sigstore = checkTransparencyLog(
     policy,
-    layer.annotations?.[COSIGN_BUNDLE_ANNOTATION] !== undefined,
+    annotations[COSIGN_BUNDLE_ANNOTATION] !== undefined,
     COSIGN_BUNDLE_ANNOTATION,
+    (trustMaterial) =>
+      verifyCosignKeyedLayerLog({
+        payload,
+        signature,
+        annotations,
+        publicKey: key.key,
+        trustMaterial,
+        now: input.now,
+      }),
   );
-  return { key };
+  return { key, ...(sigstore === undefined ? {} : { sigstore }) };
 }
 
 /** The statement must be of a type the policy lists (when it lists any) and satisfy one rule of that type. */
@@ -161,23 +259,36 @@ function verifyAttestationRules(statement: InTotoStatement, policy: LoadedPolicy
 }
 
 /**
- * A DSSE envelope signed by a policy key whose in-toto statement names the subject. A cosign v3 signature
- * (predicate `https://sigstore.dev/cosign/sign/v1`) is a signature; any other predicate is an attestation,
- * which must be of a type the policy lists (when it lists any) and meet the conditions of a rule of that type.
+ * What a verified in-toto statement naming the subject is: a cosign v3 signature (predicate
+ * `https://sigstore.dev/cosign/sign/v1`), or an attestation, which must be of a type the policy lists (when it
+ * lists any) and meet the conditions of a rule of that type; its predicate summary is reported.
  */
+function judgeStatement(
+  statement: InTotoStatement,
+  policy: LoadedPolicy,
+  input: ArtifactVerifyInput,
+): PredicateSummary | undefined {
+  verifyStatementSubject(statement, input.subjectDescriptor.digest);
+  if (statement.predicateType === COSIGN_SIGN_PREDICATE_TYPE) return undefined;
+  verifyAttestationRules(statement, policy);
+  return toPredicateSummary(statement);
+}
+
+/** A DSSE envelope signed by a policy key whose in-toto statement names the subject. */
 function verifyEnvelope(
   envelope: DsseEnvelope,
   policy: LoadedPolicy,
   input: ArtifactVerifyInput,
   options: InTotoParseOptions,
-): Verified {
+): Verified & { readonly key: CosignPublicKey } {
   const key = findDsseSigner(envelope, policy.keys, policy.hash);
   if (key === undefined) throw noKeyVerifies(policy);
-  const statement = parseInTotoStatement(envelope.payloadType, envelope.payload, options);
-  verifyStatementSubject(statement, input.subjectDescriptor.digest);
-  if (statement.predicateType === COSIGN_SIGN_PREDICATE_TYPE) return { key };
-  verifyAttestationRules(statement, policy);
-  return { key, predicate: toPredicateSummary(statement) };
+  const predicate = judgeStatement(
+    parseInTotoStatement(envelope.payloadType, envelope.payload, options),
+    policy,
+    input,
+  );
+  return { key, ...(predicate === undefined ? {} : { predicate }) };
 }
 
 async function verifyAttestationLayer(
@@ -187,13 +298,64 @@ async function verifyAttestationLayer(
 ): Promise<Verified> {
   checkMediaType(layer, [DSSE_ENVELOPE_MEDIA_TYPE]);
   checkSize(layer, MAX_DSSE_ENVELOPE_BYTES, 'DSSE envelope', 'dsseEnvelopeBytes');
+  const keyless = keylessTrust(policy);
+  if (keyless !== undefined) {
+    const sigstore = verifyCosignKeylessAttestation({
+      envelope: parseDsseEnvelope(await input.fetchBlob(layer)),
+      subjectDigest: input.subjectDescriptor.digest,
+      annotations: layer.annotations ?? {},
+      policy: keyless.keyless.policy,
+      trustMaterial: keyless.trustMaterial,
+      tLogVerify: policy.tLogVerify,
+      ctLogVerify: keyless.keyless.ctLogVerify,
+      now: input.now,
+    });
+    return verifiedKeyless(sigstore, policy, input, {});
+  }
   const verified = verifyEnvelope(parseDsseEnvelope(await input.fetchBlob(layer)), policy, input, {});
   checkTransparencyLog(
     policy,
     layer.annotations?.[COSIGN_BUNDLE_ANNOTATION] !== undefined,
     COSIGN_BUNDLE_ANNOTATION,
+    undefined,
   );
   return verified;
+}
+
+/** A keyless signer and, for DSSE, what its verified statement is (signature or attestation under the rules). */
+function verifiedKeyless(
+  sigstore: SigstoreSigner,
+  policy: LoadedPolicy,
+  input: ArtifactVerifyInput,
+  options: InTotoParseOptions,
+): Verified {
+  const predicate =
+    sigstore.dsse === undefined
+      ? undefined
+      : judgeStatement(
+          parseInTotoStatement(sigstore.dsse.payloadType, sigstore.dsse.payload, options),
+          policy,
+          input,
+        );
+  return { key: toKeylessSigner(sigstore), sigstore, ...(predicate === undefined ? {} : { predicate }) };
+}
+
+/** A keyless bundle (cosign v3): Fulcio chain, SCT, log, identity, and its binding to the subject digest. */
+function verifyKeylessBundle(
+  bundle: CosignBundle,
+  keyless: NonNullable<ReturnType<typeof keylessTrust>>,
+  policy: LoadedPolicy,
+  input: ArtifactVerifyInput,
+): Verified {
+  const sigstore = verifyParsedSigstoreBundle(bundle.bundle, {
+    artifact: toDigestArtifact(input.subjectDescriptor.digest),
+    policy: keyless.keyless.policy,
+    tLogVerify: policy.tLogVerify,
+    ctLogVerify: keyless.keyless.ctLogVerify,
+    trustMaterial: keyless.trustMaterial,
+    now: input.now,
+  });
+  return verifiedKeyless(sigstore, policy, input, { objectPredicate: true });
 }
 
 async function verifyBundleLayer(
@@ -203,10 +365,25 @@ async function verifyBundleLayer(
 ): Promise<Verified> {
   checkMediaType(layer, SIGSTORE_BUNDLE_MEDIA_TYPES);
   checkSize(layer, MAX_SIGSTORE_BUNDLE_BYTES, 'Sigstore bundle', 'sigstoreBundleBytes');
-  const bundle = parseSigstoreBundle(await input.fetchBlob(layer));
-  const verified = verifyEnvelope(bundle.envelope, policy, input, { objectPredicate: true });
-  checkTransparencyLog(policy, bundle.tlogEntries > 0, 'verificationMaterial.tlogEntries');
-  return verified;
+  const bundle = parseCosignBundle(await input.fetchBlob(layer));
+  const keyless = keylessTrust(policy);
+  if (keyless !== undefined) return verifyKeylessBundle(bundle, keyless, policy, input);
+  const verified = verifyEnvelope(toKeyedEnvelope(bundle), policy, input, { objectPredicate: true });
+  const sigstore = checkTransparencyLog(
+    policy,
+    bundle.bundle.verificationMaterial.tlogEntries.length > 0,
+    'verificationMaterial.tlogEntries',
+    (trustMaterial) =>
+      verifyParsedSigstoreBundle(bundle.bundle, {
+        artifact: toDigestArtifact(input.subjectDescriptor.digest),
+        policy: { publicKey: verified.key.key },
+        tLogVerify: true,
+        ctLogVerify: false,
+        trustMaterial,
+        now: input.now,
+      }),
+  );
+  return { ...verified, ...(sigstore === undefined ? {} : { sigstore }) };
 }
 
 const VERIFY_ENTRY: Readonly<
@@ -220,6 +397,20 @@ const VERIFY_ENTRY: Readonly<
   bundle: verifyBundleLayer,
 };
 
+/** What the Sigstore checks established, for `extensions.signatures[]`. */
+function toSigstoreFacts(signer: SigstoreSigner): Partial<EntryResult> {
+  return {
+    ...(signer.keySource === 'certificate'
+      ? {
+          identity: signer.subjects.join(', '),
+          ...(signer.issuer === undefined ? {} : { issuer: signer.issuer }),
+        }
+      : {}),
+    ...(signer.logIndex === undefined ? {} : { logIndex: signer.logIndex }),
+    ...(signer.integratedTime === undefined ? {} : { integratedTime: signer.integratedTime.toISOString() }),
+  };
+}
+
 /** Judges one signature layer; a verdict becomes a failed result, anything else (registry, timeout) is rethrown. */
 export async function judgeEntry(
   kind: EntryKind,
@@ -228,13 +419,14 @@ export async function judgeEntry(
   input: ArtifactVerifyInput,
 ): Promise<EntryResult> {
   try {
-    const { key, predicate } = await VERIFY_ENTRY[kind](layer, policy, input);
+    const { key, predicate, sigstore } = await VERIFY_ENTRY[kind](layer, policy, input);
     return {
       signatureDigest: layer.digest,
       isSuccess: true,
       key: key.source,
       keyAlgorithm: key.description,
       ...(predicate === undefined ? {} : { predicate }),
+      ...(sigstore === undefined ? {} : toSigstoreFacts(sigstore)),
     };
   } catch (error) {
     const failure = toSignetError(error, 'verify');

@@ -88,8 +88,14 @@ describe('sigstore trusted root', () => {
     it('reads a file and names it in errors', async () => {
       const path = join(dir, 'trusted_root.json');
       await writeFile(path, rootWithTlog({ start: '2024-01-01T00:00:00Z' }));
-      await expect(readSigstoreTrustedRootFile(path)).resolves.toMatchObject({ source: path });
-      await expect(readSigstoreTrustedRootFile(join(dir, 'missing.json'))).rejects.toMatchObject({
+      expect(readSigstoreTrustedRootFile(path)).toMatchObject({ source: path });
+      let failure: unknown;
+      try {
+        readSigstoreTrustedRootFile(join(dir, 'missing.json'));
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).toMatchObject({
         code: 'CONFIG_INVALID',
         details: { source: join(dir, 'missing.json') },
       });

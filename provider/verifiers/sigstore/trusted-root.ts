@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, VerificationError } from '@sigstore/verify';
@@ -86,18 +86,21 @@ export function parseSigstoreTrustedRoot(bytes: Uint8Array, source = 'inline'): 
   }
 }
 
-/** Reads and parses a trusted root file, refusing files above the size bound before buffering them. */
-export async function readSigstoreTrustedRootFile(path: string): Promise<SigstoreTrustMaterial> {
+/**
+ * Reads and parses a trusted root file, refusing files above the size bound before buffering them. Synchronous
+ * like the key files beside it: it runs once per configuration snapshot, when verifiers are built.
+ */
+export function readSigstoreTrustedRootFile(path: string): SigstoreTrustMaterial {
   let bytes: Uint8Array;
   try {
-    const handle = await open(path, 'r');
+    const descriptor = openSync(path, 'r');
     try {
-      const { size } = await handle.stat();
+      const { size } = fstatSync(descriptor);
       if (size > MAX_TRUSTED_ROOT_BYTES)
         throw invalidRoot(path, `larger than ${MAX_TRUSTED_ROOT_BYTES} bytes`);
-      bytes = await handle.readFile();
+      bytes = readFileSync(descriptor);
     } finally {
-      await handle.close();
+      closeSync(descriptor);
     }
   } catch (error) {
     if (error instanceof SignetError) throw error;
