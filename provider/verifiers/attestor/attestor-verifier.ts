@@ -3,9 +3,9 @@ import { SignetError, toSignetError } from '../../errors.js';
 import type { VerifierReport } from '../../pipeline/result.types.js';
 import { ARTIFACT_TYPES, type Descriptor } from '../../registry/index.js';
 import {
-  COSIGN_SIGNATURE_ANNOTATION,
-  MAX_SIGNATURE_LAYERS,
   MAX_SIMPLE_SIGNING_PAYLOAD_BYTES,
+  cosignSignatureLayers,
+  decodeCosignSignature,
   SIMPLE_SIGNING_MEDIA_TYPE,
   parseCosignPublicKeyDer,
   parseSimpleSigningPayload,
@@ -17,9 +17,6 @@ import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js
 
 /** The `type` of attestor verifiers and their reports; the pipeline judges these reports as kritis does. */
 export const ATTESTOR_VERIFIER_TYPE = 'attestor';
-/** A base64 signature longer than this is not an RSA (≤ 8192 bits), ECDSA or Ed25519 signature. */
-const MAX_SIGNATURE_BASE64_CHARS = 4096;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 interface AttestorKey {
   readonly keyId: string;
@@ -49,33 +46,6 @@ function loadKeys(authority: AttestationAuthorityConfig): AttestorKey[] {
   });
 }
 
-function decodeSignature(layer: Descriptor): Uint8Array {
-  const encoded = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
-  if (encoded === undefined || encoded === '')
-    throw invalid(`layer has no ${COSIGN_SIGNATURE_ANNOTATION} annotation`);
-  if (encoded.length > MAX_SIGNATURE_BASE64_CHARS)
-    throw invalid(`signature annotation is longer than ${MAX_SIGNATURE_BASE64_CHARS} characters`);
-  if (!BASE64.test(encoded) || encoded.length % 4 !== 0)
-    throw invalid('signature annotation is not valid base64');
-  return Buffer.from(encoded, 'base64');
-}
-
-function signatureLayers(input: ArtifactVerifyInput): readonly Descriptor[] {
-  const manifest = input.artifact.manifest.manifest;
-  if (manifest.$case !== 'image')
-    throw invalid(
-      `signature ${input.artifact.descriptor.digest} is an index, not a cosign signature manifest`,
-    );
-  if (manifest.layers.length > MAX_SIGNATURE_LAYERS) {
-    throw new SignetError('LIMIT_EXCEEDED', {
-      stage: 'verify',
-      reason: `signature ${input.artifact.descriptor.digest} has ${manifest.layers.length} layers, more than ${MAX_SIGNATURE_LAYERS}`,
-      details: { limit: 'cosignSignatureLayers', value: MAX_SIGNATURE_LAYERS },
-    });
-  }
-  return manifest.layers;
-}
-
 /** Whether one simple-signing layer is an attestation of the subject by one of `keys`; verdicts are thrown. */
 async function verifyLayer(
   layer: Descriptor,
@@ -84,7 +54,7 @@ async function verifyLayer(
 ): Promise<Attestation> {
   if (layer.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE)
     throw invalid(`layer media type is ${layer.mediaType}, expected ${SIMPLE_SIGNING_MEDIA_TYPE}`);
-  const signature = decodeSignature(layer);
+  const signature = decodeCosignSignature(layer);
   if (layer.size > MAX_SIMPLE_SIGNING_PAYLOAD_BYTES) {
     throw new SignetError('LIMIT_EXCEEDED', {
       stage: 'verify',
@@ -160,7 +130,7 @@ export function createAttestorVerifier(authority: AttestationAuthorityConfig): A
       if (loaded instanceof SignetError) return toReport(input, loaded);
       const reasons: string[] = [];
       try {
-        const layers = signatureLayers(input);
+        const layers = cosignSignatureLayers(input);
         // One layer at a time: the first attestation is enough.
         for (const layer of layers) {
           try {

@@ -2,20 +2,20 @@ import type { CosignVerifierConfig } from '../../config/index.js';
 import { COSIGN_ATTESTATION_ARTIFACT_TYPE } from '../../discover/index.js';
 import { SignetError, toSignetError } from '../../errors.js';
 import type { VerifierReport } from '../../pipeline/result.types.js';
-import type { Descriptor } from '../../registry/index.js';
 import type { ImageReference } from '../../reference/index.js';
 import type { ArtifactVerifier, ArtifactVerifyInput, ReportRule } from '../verifier.types.js';
 import { SIGSTORE_BUNDLE_MEDIA_TYPES } from './bundle.js';
 import { judgeBundle, judgeBundles, type BundleVerdict, type JudgedBundle } from './bundle-proofs.js';
 import { loadCosignPolicies, type LoadedPolicy } from './loaded-policy.js';
 import { judgeEntry, type EntryKind, type EntryResult } from './signature-entries.js';
+import { cosignSignatureLayers } from './signature-layers.js';
 import { selectCosignTrustPolicy } from './trust-policy.js';
+
+export { MAX_SIGNATURE_LAYERS } from './signature-layers.js';
 
 export { COSIGN_BUNDLE_ANNOTATION, COSIGN_SIGNATURE_ANNOTATION } from './signature-entries.js';
 
 const VERIFIER_TYPE = 'cosign';
-/** Signatures (layers) judged in one signature manifest at most; cosign appends one per `cosign sign`. */
-export const MAX_SIGNATURE_LAYERS = 128;
 
 function invalid(reason: string): SignetError {
   return new SignetError('SIGNATURE_INVALID', { stage: 'verify', reason });
@@ -26,24 +26,6 @@ function toEntryKind(artifactType: string): EntryKind {
   if (artifactType === COSIGN_ATTESTATION_ARTIFACT_TYPE) return 'attestation';
   if (SIGSTORE_BUNDLE_MEDIA_TYPES.includes(artifactType)) return 'bundle';
   return 'simpleSigning';
-}
-
-function signatureLayers(input: ArtifactVerifyInput): readonly Descriptor[] {
-  const manifest = input.artifact.manifest.manifest;
-  if (manifest.$case !== 'image')
-    throw invalid(
-      `signature ${input.artifact.descriptor.digest} is an index, not a cosign signature manifest`,
-    );
-  if (manifest.layers.length === 0)
-    throw invalid(`signature ${input.artifact.descriptor.digest} has no signature layers`);
-  if (manifest.layers.length > MAX_SIGNATURE_LAYERS) {
-    throw new SignetError('LIMIT_EXCEEDED', {
-      stage: 'verify',
-      reason: `signature ${input.artifact.descriptor.digest} has ${manifest.layers.length} layers, more than ${MAX_SIGNATURE_LAYERS}`,
-      details: { limit: 'cosignSignatureLayers', value: MAX_SIGNATURE_LAYERS },
-    });
-  }
-  return manifest.layers;
 }
 
 interface ReportBase {
@@ -193,7 +175,7 @@ async function judgeArtifact(policy: LoadedPolicy, input: ArtifactVerifyInput): 
   const kind = toEntryKind(input.artifact.artifactType);
   const results: EntryResult[] = [];
   // Sequential: enough valid signatures end the search, and blobs are fetched through the shared limiter anyway.
-  for (const layer of signatureLayers(input)) {
+  for (const layer of cosignSignatureLayers(input)) {
     results.push(await judgeEntry(kind, layer, policy, input));
     if (signingKeys(results).size >= policy.count) break;
   }
@@ -201,10 +183,10 @@ async function judgeArtifact(policy: LoadedPolicy, input: ArtifactVerifyInput): 
 }
 
 /**
- * The cosign ArtifactVerifier for one Verifier resource: key-based verification of cosign's `.sig`
- * simple-signing signatures, `.att` attestations and Sigstore bundles (cosign v3 referrers). Keys are loaded
- * once, here; a key that cannot be loaded makes every signature fail with the reason (fail closed) and is
- * shown at load time.
+ * The cosign ArtifactVerifier for one Verifier resource: key-based and keyless verification of cosign's
+ * `.sig` simple-signing signatures, `.att` attestations and Sigstore bundles (cosign v3 referrers). Keys and
+ * trusted roots are loaded once, here; one that cannot be loaded makes every signature fail with the reason
+ * (fail closed) and is shown at load time.
  */
 export function createCosignVerifier(config: CosignVerifierConfig): ArtifactVerifier {
   let policies: LoadedPolicy[] | SignetError;

@@ -1,9 +1,10 @@
+export { COSIGN_BUNDLE_ANNOTATION, createCosignVerifier } from './cosign-verifier.js';
 export {
-  COSIGN_BUNDLE_ANNOTATION,
   COSIGN_SIGNATURE_ANNOTATION,
   MAX_SIGNATURE_LAYERS,
-  createCosignVerifier,
-} from './cosign-verifier.js';
+  cosignSignatureLayers,
+  decodeCosignSignature,
+} from './signature-layers.js';
 export { SIGSTORE_BUNDLE_MEDIA_TYPES, parseCosignBundle, type CosignBundle } from './bundle.js';
 export {
   COSIGN_CERTIFICATE_ANNOTATION,

@@ -45,13 +45,11 @@ import {
   parseSimpleSigningPayload,
   verifySimpleSigningPayload,
 } from './simple-signing.js';
+import { COSIGN_SIGNATURE_ANNOTATION, decodeCosignSignature } from './signature-layers.js';
 
 /** cosign's layer annotations: the Rekor bundle (SET, defined beside the keyless checks) and the base64 signature. */
 export { COSIGN_BUNDLE_ANNOTATION };
-export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
-/** A base64 signature longer than this is not an ECDSA, RSA (≤ 8192 bits) or Ed25519 signature. */
-const MAX_SIGNATURE_BASE64_CHARS = 4096;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+export { COSIGN_SIGNATURE_ANNOTATION };
 
 /**
  * How a signature artifact carries its signatures: `.sig` simple-signing layers, `.att` DSSE layers
@@ -163,17 +161,6 @@ function toKeylessSigner(signer: SigstoreSigner): Signer {
   };
 }
 
-function decodeSignature(layer: Descriptor): Uint8Array {
-  const encoded = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
-  if (encoded === undefined || encoded === '')
-    throw invalid(`layer has no ${COSIGN_SIGNATURE_ANNOTATION} annotation`);
-  if (encoded.length > MAX_SIGNATURE_BASE64_CHARS)
-    throw invalid(`signature annotation is longer than ${MAX_SIGNATURE_BASE64_CHARS} characters`);
-  if (!BASE64.test(encoded) || encoded.length % 4 !== 0)
-    throw invalid('signature annotation is not valid base64');
-  return Buffer.from(encoded, 'base64');
-}
-
 function expectedDockerReference(policy: LoadedPolicy, input: ArtifactVerifyInput): string | undefined {
   const identity = policy.signedIdentity;
   if (identity === undefined) return undefined;
@@ -197,7 +184,7 @@ async function verifySimpleSigningLayer(
   input: ArtifactVerifyInput,
 ): Promise<Verified> {
   checkMediaType(layer, [SIMPLE_SIGNING_MEDIA_TYPE]);
-  const signature = decodeSignature(layer);
+  const signature = decodeCosignSignature(layer);
   checkSize(layer, MAX_SIMPLE_SIGNING_PAYLOAD_BYTES, 'simple-signing payload', 'simpleSigningPayloadBytes');
   const payload = await input.fetchBlob(layer);
   const annotations = layer.annotations ?? {};
