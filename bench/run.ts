@@ -38,7 +38,12 @@ interface PhaseResult {
   readonly seconds: number;
   readonly requestsPerSecond: number;
   readonly keysPerSecond: number;
-  readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number };
+  readonly latencyMs: {
+    readonly p50: number;
+    readonly p95: number;
+    readonly p99: number;
+    readonly max: number;
+  };
 }
 
 const { values } = parseArgs({
@@ -83,7 +88,11 @@ async function peakRssMiB(pid: number): Promise<number> {
   return match?.[1] === undefined ? 0 : Math.round(Number(match[1]) / 1024);
 }
 
-async function runPhase(phase: 'cold' | 'warm', url: string, images: readonly string[]): Promise<PhaseResult> {
+async function runPhase(
+  phase: 'cold' | 'warm',
+  url: string,
+  images: readonly string[],
+): Promise<PhaseResult> {
   const latencies: number[] = [];
   let sent = 0;
   let errors = 0;
@@ -94,7 +103,10 @@ async function runPhase(phase: 'cold' | 'warm', url: string, images: readonly st
   const worker = async (): Promise<void> => {
     while (sent < scenario.maxRequests && performance.now() < deadline) {
       sent += 1;
-      const keys = Array.from({ length: scenario.keysPerRequest }, () => images[cursor++ % images.length] ?? '');
+      const keys = Array.from(
+        { length: scenario.keysPerRequest },
+        () => images[cursor++ % images.length] ?? '',
+      );
       const body = JSON.stringify({
         apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
         kind: 'ProviderRequest',
@@ -143,13 +155,20 @@ async function runPhase(phase: 'cold' | 'warm', url: string, images: readonly st
 }
 
 function table(results: readonly PhaseResult[], peakRss: number): string {
-  const header = '| phase | requests | keys | allowed | errors | req/s | keys/s | p50 ms | p95 ms | p99 ms | max ms |';
+  const header =
+    '| phase | requests | keys | allowed | errors | req/s | keys/s | p50 ms | p95 ms | p99 ms | max ms |';
   const rows = results.map(
     (r) =>
       `| ${r.phase} | ${r.requests} | ${r.keys} | ${r.allowed} | ${r.errors} | ${r.requestsPerSecond} | ${r.keysPerSecond} | ` +
       `${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.p99} | ${r.latencyMs.max} |`,
   );
-  return [header, '|---|---|---|---|---|---|---|---|---|---|---|', ...rows, '', `provider peak RSS: ${peakRss} MiB`].join('\n');
+  return [
+    header,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `provider peak RSS: ${peakRss} MiB`,
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -159,7 +178,9 @@ async function main(): Promise<void> {
   let provider: StartedProvider | undefined;
   try {
     const images: string[] = [];
-    const signer = scenario.signed ? await createNotationSigner(join(workDir, 'notation'), 'signet-bench') : undefined;
+    const signer = scenario.signed
+      ? await createNotationSigner(join(workDir, 'notation'), 'signet-bench')
+      : undefined;
     for (let i = 0; i < scenario.uniqueImages; i += 1) {
       const image = await pushImage(registry, `bench/app${i}`, 'v1');
       await signer?.sign(`${registry.host}/bench/app${i}@${image.digest}`);
@@ -181,7 +202,13 @@ async function main(): Promise<void> {
     const warm = await runPhase('warm', url, keys);
     const pid = provider.process.pid;
     const peakRss = pid === undefined ? 0 : await peakRssMiB(pid);
-    const report = { date: new Date().toISOString(), node: process.version, scenario, results: [cold, warm], peakRssMiB: peakRss };
+    const report = {
+      date: new Date().toISOString(),
+      node: process.version,
+      scenario,
+      results: [cold, warm],
+      peakRssMiB: peakRss,
+    };
     await mkdir(values.out ?? 'bench/results', { recursive: true });
     const stamp = report.date.replace(/[:.]/g, '-');
     const out = join(values.out ?? 'bench/results', `bench-${stamp}`);
@@ -198,7 +225,6 @@ async function main(): Promise<void> {
     await rm(workDir, { recursive: true, force: true });
   }
 }
-
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -15,14 +15,7 @@
 export type ErrorKind = 'verdict' | 'inconclusive' | 'config' | 'protocol';
 
 export type Stage =
-  | 'request'
-  | 'reference'
-  | 'resolve'
-  | 'discover'
-  | 'verify'
-  | 'decide'
-  | 'config'
-  | 'server';
+  'request' | 'reference' | 'resolve' | 'discover' | 'verify' | 'decide' | 'config' | 'server';
 
 interface CatalogEntry {
   readonly kind: ErrorKind;
@@ -36,7 +29,8 @@ export const ERROR_CATALOG = {
   REQUEST_INVALID: {
     kind: 'protocol',
     reason: 'the request is not a valid ProviderRequest',
-    remediation: 'Send {"apiVersion":"externaldata.gatekeeper.sh/v1beta1","kind":"ProviderRequest","request":{"keys":[...]}}.',
+    remediation:
+      'Send {"apiVersion":"externaldata.gatekeeper.sh/v1beta1","kind":"ProviderRequest","request":{"keys":[...]}}.',
   },
   REQUEST_TOO_LARGE: {
     kind: 'protocol',
@@ -96,7 +90,8 @@ export const ERROR_CATALOG = {
   IDENTITY_MISMATCH: {
     kind: 'verdict',
     reason: 'the signer identity is not trusted',
-    remediation: 'Add the signer identity to the trust policy trustedIdentities or sign with a trusted identity.',
+    remediation:
+      'Add the signer identity to the trust policy trustedIdentities or sign with a trusted identity.',
   },
   EXPIRED: {
     kind: 'verdict',

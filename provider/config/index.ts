@@ -30,7 +30,11 @@ export type { ConfigFileOptions } from './sources/file/load-config-file.js';
 export { watchConfigFile } from './sources/file/watch-config-file.js';
 export type { ConfigFileWatcher, WatchConfigFileOptions } from './sources/file/watch-config-file.js';
 export { MAX_CONFIG_DOCUMENTS, parseConfigYaml } from './sources/parse-config-yaml.js';
-export { KUBERNETES_KINDS, buildKubernetesSnapshot, watchKubernetesConfig } from './sources/kubernetes/index.js';
+export {
+  KUBERNETES_KINDS,
+  buildKubernetesSnapshot,
+  watchKubernetesConfig,
+} from './sources/kubernetes/index.js';
 export type {
   KubernetesConfigWatcher,
   KubernetesSourceLog,

@@ -9,7 +9,12 @@ import { discoverSignatures } from '../discover/index.js';
 import { SignetError, toSignetError, type Stage } from '../errors.js';
 import { decide } from '../policy/index.js';
 import { parseImageKey, type ImageKey, type ImageReference } from '../reference/index.js';
-import { ARTIFACT_TYPES, type Descriptor, type RegistryCallOptions, type RegistryClient } from '../registry/index.js';
+import {
+  ARTIFACT_TYPES,
+  type Descriptor,
+  type RegistryCallOptions,
+  type RegistryClient,
+} from '../registry/index.js';
 import {
   ATTESTOR_VERIFIER_TYPE,
   decideAttestation,
@@ -80,17 +85,24 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     const registry = deps.registryFor(snapshot);
     const image = imageKey.reference.original;
     // Attestors judge only for the kritis policies this image must satisfy (not whitelisted ones).
-    const attesting = new Set(attestations.flatMap((policy) => policy.authorities.map((a) => a.resource.name)));
+    const attesting = new Set(
+      attestations.flatMap((policy) => policy.authorities.map((a) => a.resource.name)),
+    );
     const verifiers = deps
       .verifiersFor(snapshot, view)
       .filter((v) => v.type !== ATTESTOR_VERIFIER_TYPE || attesting.has(v.name));
-    const wanted = new Set(verifiers.flatMap((v) => (v.artifactTypes.includes('*') ? KNOWN_ARTIFACT_TYPES : v.artifactTypes)));
+    const wanted = new Set(
+      verifiers.flatMap((v) => (v.artifactTypes.includes('*') ? KNOWN_ARTIFACT_TYPES : v.artifactTypes)),
+    );
     const discovery = await discoverSignatures(registry, subject, {
       ...call,
       artifactTypes: [...wanted],
-      cosignTag: wanted.has(ARTIFACT_TYPES.cosignSignature) || view.stores.some((store) => store.cosignEnabled),
+      cosignTag:
+        wanted.has(ARTIFACT_TYPES.cosignSignature) || view.stores.some((store) => store.cosignEnabled),
     });
-    const artifacts = discovery.artifacts.filter((artifact) => verifiers.some((v) => judges(v, artifact.artifactType)));
+    const artifacts = discovery.artifacts.filter((artifact) =>
+      verifiers.some((v) => judges(v, artifact.artifactType)),
+    );
     if (artifacts.length > deps.maxSignaturesPerImage) {
       throw new SignetError('LIMIT_EXCEEDED', {
         stage: 'discover',
@@ -110,7 +122,11 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
             subjectDescriptor,
             artifact,
             fetchBlob: (descriptor, limit) =>
-              registry.getBlob(subject, descriptor, { ...call, stage: 'verify', ...(limit === undefined ? {} : { limit }) }),
+              registry.getBlob(subject, descriptor, {
+                ...call,
+                stage: 'verify',
+                ...(limit === undefined ? {} : { limit }),
+              }),
             signal,
             now: verifiedAt,
           }),
@@ -135,13 +151,24 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     });
     const notAttested = decideAttestation(image, attestations, reports);
     if (notAttested !== undefined) {
-      return { key: imageKey.key, isSuccess: false, subject: subject.normalized, reports: [], error: notAttested, verifiedAt };
+      return {
+        key: imageKey.key,
+        isSuccess: false,
+        subject: subject.normalized,
+        reports: [],
+        error: notAttested,
+        verifiedAt,
+      };
     }
     // A namespace governed only by kritis policies (no Ratify Verifier applies) is decided by its attestations.
     const kritisOnly = view.verifiers.length === 0 && view.attestationPolicies.length > 0;
     const decision = kritisOnly
       ? { isSuccess: true, error: undefined }
-      : decide(image, reports.filter((report) => report.type !== ATTESTOR_VERIFIER_TYPE), policy);
+      : decide(
+          image,
+          reports.filter((report) => report.type !== ATTESTOR_VERIFIER_TYPE),
+          policy,
+        );
     return {
       key: imageKey.key,
       isSuccess: decision.isSuccess,
@@ -165,7 +192,14 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       // kritis judges tags without any registry call: only a digest can be attested.
       const undigested = verifyDigestReference(image, imageKey.reference, attestations);
       if (undigested !== undefined) {
-        return { key, isSuccess: false, subject: undefined, reports: [], error: undigested, verifiedAt: now() };
+        return {
+          key,
+          isSuccess: false,
+          subject: undefined,
+          reports: [],
+          error: undigested,
+          verifiedAt: now(),
+        };
       }
       stage = 'resolve';
       const call = toCallOptions(context);
@@ -182,7 +216,8 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       });
       const result = await deps.verdicts.getOrLoad(
         cacheKey,
-        (signal) => verifySubject(imageKey, pinned, descriptor, snapshot, view, attestations, { ...call, signal }),
+        (signal) =>
+          verifySubject(imageKey, pinned, descriptor, snapshot, view, attestations, { ...call, signal }),
         context.signal,
       );
       // A cached verdict may have been reached through another key (tag vs digest) for the same subject.
@@ -190,7 +225,10 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     } catch (error) {
       const failure = toSignetError(
         context.signal.aborted && !(error instanceof SignetError && error.code !== 'INTERNAL')
-          ? new SignetError('TIMEOUT', { stage, reason: `verification did not finish before the deadline (${stage})` })
+          ? new SignetError('TIMEOUT', {
+              stage,
+              reason: `verification did not finish before the deadline (${stage})`,
+            })
           : error,
         stage,
         image,
@@ -217,7 +255,9 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
 }
 
 function toCallOptions(context: VerifyContext): RegistryCallOptions {
-  return context.deadline === undefined ? { signal: context.signal } : { signal: context.signal, deadline: context.deadline };
+  return context.deadline === undefined
+    ? { signal: context.signal }
+    : { signal: context.signal, deadline: context.deadline };
 }
 
 function pinToDigest(reference: ImageReference, digest: string): ImageReference {

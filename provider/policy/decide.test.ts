@@ -4,7 +4,11 @@ import { decide, DEFAULT_DECISION_POLICY, type DecisionPolicy } from './decide.j
 const NOTATION = 'application/vnd.cncf.notary.signature';
 const COSIGN = 'application/vnd.dev.cosign.artifact.sig.v1+json';
 
-function report(artifactType: string, isSuccess: boolean, message = isSuccess ? 'ok' : 'bad'): VerifierReport {
+function report(
+  artifactType: string,
+  isSuccess: boolean,
+  message = isSuccess ? 'ok' : 'bad',
+): VerifierReport {
   return {
     subject: 'r/x@sha256:00',
     isSuccess,
@@ -30,10 +34,16 @@ describe('decide', () => {
 
   describe('default rule all', () => {
     it('passes when every report passes', () => {
-      expect(decide('i', [report(NOTATION, true), report(COSIGN, true)], DEFAULT_DECISION_POLICY).isSuccess).toBe(true);
+      expect(
+        decide('i', [report(NOTATION, true), report(COSIGN, true)], DEFAULT_DECISION_POLICY).isSuccess,
+      ).toBe(true);
     });
     it('fails when one report of a type fails, naming the verifier reason', () => {
-      const d = decide('i', [report(NOTATION, true), report(NOTATION, false, 'authenticity failed')], DEFAULT_DECISION_POLICY);
+      const d = decide(
+        'i',
+        [report(NOTATION, true), report(NOTATION, false, 'authenticity failed')],
+        DEFAULT_DECISION_POLICY,
+      );
       expect(d.isSuccess).toBe(false);
       expect(d.error?.code).toBe('POLICY_NOT_SATISFIED');
       expect(d.error?.message).toContain('authenticity failed');
@@ -46,7 +56,10 @@ describe('decide', () => {
   });
 
   describe('rule any per artifact type', () => {
-    const policy: DecisionPolicy = { artifactVerificationPolicies: { [NOTATION]: 'any' }, defaultRule: 'all' };
+    const policy: DecisionPolicy = {
+      artifactVerificationPolicies: { [NOTATION]: 'any' },
+      defaultRule: 'all',
+    };
     it('passes when one of several notation signatures passes', () => {
       expect(decide('i', [report(NOTATION, false), report(NOTATION, true)], policy).isSuccess).toBe(true);
     });

@@ -10,7 +10,10 @@ export interface DecisionPolicy {
   readonly defaultRule: ArtifactRule;
 }
 
-export const DEFAULT_DECISION_POLICY: DecisionPolicy = { artifactVerificationPolicies: {}, defaultRule: 'all' };
+export const DEFAULT_DECISION_POLICY: DecisionPolicy = {
+  artifactVerificationPolicies: {},
+  defaultRule: 'all',
+};
 
 export interface Decision {
   readonly isSuccess: boolean;

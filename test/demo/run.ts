@@ -21,7 +21,9 @@ function show(item: ProviderItem): string {
   const value = item.value;
   if (value === undefined) return `  ${item.key}\n    error: ${item.error ?? '(none)'}`;
   const verdict = value.isSuccess === true ? 'ALLOWED' : 'DENIED';
-  const reasons = (value.verifierReports ?? []).map((r) => `    ${String(r.isSuccess) === 'true' ? 'pass' : 'fail'}: ${String(r.message)}`);
+  const reasons = (value.verifierReports ?? []).map(
+    (r) => `    ${String(r.isSuccess) === 'true' ? 'pass' : 'fail'}: ${String(r.message)}`,
+  );
   return [`  ${item.key}`, `    verdict: ${verdict}`, ...reasons].join('\n');
 }
 
@@ -34,7 +36,9 @@ async function main(): Promise<void> {
     const signed = await pushImage(registry, 'demo/signed', 'v1');
     const signer = await createNotationSigner(join(dir, 'notation'), 'signet-demo');
     await signer.sign(`${registry.host}/demo/signed@${signed.digest}`);
-    console.log(`• pushed ${signed.reference} and signed it with notation (key signet-demo, JWS, OCI referrers API)`);
+    console.log(
+      `• pushed ${signed.reference} and signed it with notation (key signet-demo, JWS, OCI referrers API)`,
+    );
     const unsigned = await pushImage(registry, 'demo/unsigned', 'v1');
     console.log(`• pushed an unsigned image: ${unsigned.reference}`);
     const trustDir = join(dir, 'truststore');
@@ -44,15 +48,29 @@ async function main(): Promise<void> {
     const defaults = await readFile(DEFAULT_CONFIG_URL, 'utf8');
     await writeFile(configPath, defaults.replaceAll('/etc/signet/truststore/notation', trustDir));
     const pki = await createMtlsMaterial(dir);
-    console.log(`• starting signet serve (embedded default configuration, trust store ${trustDir}, HTTPS + mTLS)`);
+    console.log(
+      `• starting signet serve (embedded default configuration, trust store ${trustDir}, HTTPS + mTLS)`,
+    );
     provider = await startProvider([
-      '--config', configPath,
-      '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--client-ca', pki.ca.cert,
-      '--log-level', 'warn',
+      '--config',
+      configPath,
+      '--tls-cert',
+      pki.server.cert,
+      '--tls-key',
+      pki.server.key,
+      '--client-ca',
+      pki.ca.cert,
+      '--log-level',
+      'warn',
     ]);
     const keys = [signed.reference, unsigned.reference, `${registry.host}/demo/missing:v1`];
-    console.log(`• POST ${provider.url}/ratify/gatekeeper/v1/verify as Gatekeeper would, keys:\n    ${keys.join('\n    ')}`);
-    const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, keys, { ca: pki.ca.cert, client: pki.client });
+    console.log(
+      `• POST ${provider.url}/ratify/gatekeeper/v1/verify as Gatekeeper would, keys:\n    ${keys.join('\n    ')}`,
+    );
+    const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, keys, {
+      ca: pki.ca.cert,
+      client: pki.client,
+    });
     console.log(`• HTTP ${answer.status}; verdicts:`);
     for (const item of answer.body.response?.items ?? []) console.log(show(item));
     if (answer.body.response?.systemError) {

@@ -19,7 +19,11 @@ export interface ProviderAnswer {
   readonly body: {
     readonly apiVersion?: string;
     readonly kind?: string;
-    readonly response?: { readonly idempotent?: boolean; readonly items?: readonly ProviderItem[]; readonly systemError?: string };
+    readonly response?: {
+      readonly idempotent?: boolean;
+      readonly items?: readonly ProviderItem[];
+      readonly systemError?: string;
+    };
   };
 }
 
@@ -29,8 +33,16 @@ export interface ClientTls {
 }
 
 /** POSTs `{apiVersion, kind: ProviderRequest, request: {keys}}` to `url` (https with `tls`, else plain http). */
-export async function callProvider(url: string, keys: readonly string[], tls?: ClientTls): Promise<ProviderAnswer> {
-  const body = JSON.stringify({ apiVersion: 'externaldata.gatekeeper.sh/v1beta1', kind: 'ProviderRequest', request: { keys } });
+export async function callProvider(
+  url: string,
+  keys: readonly string[],
+  tls?: ClientTls,
+): Promise<ProviderAnswer> {
+  const body = JSON.stringify({
+    apiVersion: 'externaldata.gatekeeper.sh/v1beta1',
+    kind: 'ProviderRequest',
+    request: { keys },
+  });
   const tlsOptions =
     tls === undefined
       ? {}
@@ -43,7 +55,13 @@ export async function callProvider(url: string, keys: readonly string[], tls?: C
   return new Promise((resolve, reject) => {
     const req = send(
       url,
-      { method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 15_000, agent: false, ...tlsOptions },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        timeout: 15_000,
+        agent: false,
+        ...tlsOptions,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -52,7 +70,11 @@ export async function callProvider(url: string, keys: readonly string[], tls?: C
           try {
             resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as ProviderAnswer['body'] });
           } catch {
-            reject(new Error(`provider answered HTTP ${res.statusCode ?? 0} with a body that is not JSON: ${text.slice(0, 200)}`));
+            reject(
+              new Error(
+                `provider answered HTTP ${res.statusCode ?? 0} with a body that is not JSON: ${text.slice(0, 200)}`,
+              ),
+            );
           }
         });
       },

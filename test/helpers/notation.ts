@@ -20,8 +20,10 @@ export async function createNotationSigner(configHome: string, name: string): Pr
         [
           'sign',
           '--insecure-registry',
-          '--key', name,
-          '--signature-format', options.format ?? 'jws',
+          '--key',
+          name,
+          '--signature-format',
+          options.format ?? 'jws',
           `--force-referrers-tag=${options.referrersApi === false ? 'true' : 'false'}`,
           reference,
         ],

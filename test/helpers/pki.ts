@@ -10,7 +10,6 @@ export interface KeyPair {
   readonly key: string;
 }
 
-
 export async function createCa(dir: string, name: string): Promise<KeyPair> {
   await openssl(
     [

@@ -50,12 +50,25 @@ export interface StartedProvider {
  * Starts `signet serve` from source as a child process with the given extra arguments and waits for
  * readiness. Ports are chosen here; pass `--insecure-http` or TLS flags in `args`.
  */
-export async function startProvider(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<StartedProvider> {
+export async function startProvider(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<StartedProvider> {
   const port = await freePort();
   const metricsPort = await freePort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'provider/cli.ts', 'serve', '--port', String(port), '--metrics-port', String(metricsPort), ...args],
+    [
+      '--import',
+      'tsx',
+      'provider/cli.ts',
+      'serve',
+      '--port',
+      String(port),
+      '--metrics-port',
+      String(metricsPort),
+      ...args,
+    ],
     { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -30,7 +30,10 @@ function storeDocument(credentials: NotationConfigOptions['credentials']): strin
     entries.length === 0
       ? ''
       : `  parameters:\n    signet:\n      credentials:\n${entries
-          .map(([host, c]) => `        ${host}:\n          username: ${JSON.stringify(c.username)}\n          password: ${JSON.stringify(c.password)}\n`)
+          .map(
+            ([host, c]) =>
+              `        ${host}:\n          username: ${JSON.stringify(c.username)}\n          password: ${JSON.stringify(c.password)}\n`,
+          )
           .join('')}`;
   return `apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Store
@@ -58,17 +61,18 @@ ${indentBlock(pem, 6)}
 
 export function notationConfig(options: NotationConfigOptions): string {
   const { trust } = options;
-  const keyProvider = trust.$case === 'inline' ? inlineKeyProvider('certstore-inline', trust.certificatePem) : '';
+  const keyProvider =
+    trust.$case === 'inline' ? inlineKeyProvider('certstore-inline', trust.certificatePem) : '';
   const tsaProvider =
-    options.tsaCertificatePem === undefined ? '' : inlineKeyProvider('certstore-tsa', options.tsaCertificatePem);
+    options.tsaCertificatePem === undefined
+      ? ''
+      : inlineKeyProvider('certstore-tsa', options.tsaCertificatePem);
   const inlineStores =
     options.tsaCertificatePem === undefined
       ? 'verificationCertStores:\n      certs:\n        - certstore-inline'
       : 'verificationCertStores:\n      ca:\n        certs: [certstore-inline]\n      tsa:\n        stamps: [certstore-tsa]';
   const certificates =
-    trust.$case === 'inline'
-      ? inlineStores
-      : `verificationCerts: ${JSON.stringify(trust.paths)}`;
+    trust.$case === 'inline' ? inlineStores : `verificationCerts: ${JSON.stringify(trust.paths)}`;
   return `${keyProvider}${tsaProvider}${storeDocument(options.credentials)}---
 apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Verifier

@@ -18,7 +18,11 @@ async function waitFor(what: string, condition: () => boolean): Promise<void> {
 }
 
 function config(level: string, version = '"1.0"'): string {
-  return notationConfig({ trust: { $case: 'paths', paths: ['/etc/signet/truststore/notation'] }, level, version });
+  return notationConfig({
+    trust: { $case: 'paths', paths: ['/etc/signet/truststore/notation'] },
+    level,
+    version,
+  });
 }
 
 function level(store: ConfigStore): string | undefined {

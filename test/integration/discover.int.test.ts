@@ -37,7 +37,6 @@ function newClient(limits: Parameters<typeof createRegistryClient>[0] = {}): Reg
   return createRegistryClient({ isInsecure: loopbackIsInsecure, ...limits });
 }
 
-
 /** Pushes a hand-written manifest or index with oras (the way a tampering client would). */
 async function pushRawManifest(
   registry: TestRegistry,

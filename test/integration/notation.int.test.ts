@@ -19,7 +19,6 @@ let trusted: NotationSigner;
 let stranger: NotationSigner;
 const providers: StartedProvider[] = [];
 
-
 async function providerWith(config: string): Promise<StartedProvider> {
   const path = join(dir, `config-${providers.length}.yaml`);
   await writeFile(path, config);
@@ -31,13 +30,17 @@ async function providerWith(config: string): Promise<StartedProvider> {
 async function verify(provider: StartedProvider, key: string): Promise<ProviderItem> {
   const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, [key]);
   const item = answer.body.response?.items?.[0];
-  if (item === undefined) throw new Error(`no item for ${key}: ${answer.body.response?.systemError ?? 'no systemError'}`);
+  if (item === undefined)
+    throw new Error(`no item for ${key}: ${answer.body.response?.systemError ?? 'no systemError'}`);
   return item;
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'signet-notation-'));
-  [withReferrers, tagSchemaOnly] = await Promise.all([startRegistry(), startRegistry({ referrersApi: false })]);
+  [withReferrers, tagSchemaOnly] = await Promise.all([
+    startRegistry(),
+    startRegistry({ referrersApi: false }),
+  ]);
   trusted = await createNotationSigner(join(dir, 'trusted'), 'signet-test');
   stranger = await createNotationSigner(join(dir, 'stranger'), 'stranger');
 });
@@ -51,7 +54,11 @@ afterAll(async () => {
 describe('notation signatures made by the notation CLI', () => {
   let provider: StartedProvider;
   beforeAll(async () => {
-    provider = await providerWith(notationConfig({ trust: { $case: 'inline', certificatePem: await readFile(trusted.certificatePath, 'utf8') } }));
+    provider = await providerWith(
+      notationConfig({
+        trust: { $case: 'inline', certificatePem: await readFile(trusted.certificatePath, 'utf8') },
+      }),
+    );
   });
 
   describe.each([
@@ -66,7 +73,9 @@ describe('notation signatures made by the notation CLI', () => {
       await trusted.sign(`${registry.host}/signed/${format}@${image.digest}`, { format, referrersApi });
       const item = await verify(provider, image.reference);
       expect(item.value?.isSuccess).toBe(true);
-      const report = item.value?.verifierReports?.[0] as Record<string, unknown> & { extensions?: Record<string, unknown> };
+      const report = item.value?.verifierReports?.[0] as Record<string, unknown> & {
+        extensions?: Record<string, unknown>;
+      };
       expect(report.name).toBe('notation');
       expect(report.isSuccess).toBe(true);
       expect(report.extensions?.SN).toBe('CN=signet-test,O=Notary,L=Seattle,ST=WA,C=US');
@@ -78,7 +87,9 @@ describe('notation signatures made by the notation CLI', () => {
     const image = await pushImage(withReferrers, 'unsigned/app', 'v1');
     const item = await verify(provider, image.reference);
     expect(item.value?.isSuccess).toBe(false);
-    expect(item.value?.verifierReports?.[0]?.message).toBe(`image verification failed for ${image.reference}: signature not found`);
+    expect(item.value?.verifierReports?.[0]?.message).toBe(
+      `image verification failed for ${image.reference}: signature not found`,
+    );
   });
 
   it('denies a signature by a key outside the trust store, naming authenticity', async () => {

@@ -20,7 +20,6 @@ let registry: TestRegistry;
 let proxy: FaultProxy;
 let provider: StartedProvider;
 
-
 function call(path: string, keys: readonly string[]): Promise<ProviderAnswer> {
   return callProvider(`${provider.url}${path}`, keys, { ca: pki.ca.cert, client: pki.client });
 }
@@ -39,9 +38,18 @@ beforeAll(async () => {
     }),
   );
   provider = await startProvider([
-    '--config', configPath,
-    '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--client-ca', pki.ca.cert,
-    '--deadline-ms', '1500', '--log-level', 'warn',
+    '--config',
+    configPath,
+    '--tls-cert',
+    pki.server.cert,
+    '--tls-key',
+    pki.server.key,
+    '--client-ca',
+    pki.ca.cert,
+    '--deadline-ms',
+    '1500',
+    '--log-level',
+    'warn',
   ]);
 });
 
@@ -64,8 +72,12 @@ describe('signet provider against a real registry', () => {
       const items = answer.body.response?.items ?? [];
       expect(items.map((i) => i.key)).toEqual([key, `[team-a]${key}`, 'Not A Reference']);
       expect(items[0]?.value?.isSuccess).toBe(false);
-      expect(items[0]?.value?.verifierReports?.[0]?.message).toBe(`image verification failed for ${key}: signature not found`);
-      expect(items[0]?.value?.verifierReports?.[0]?.subject).toBe(`${proxy.host}/app/unsigned@${image.digest}`);
+      expect(items[0]?.value?.verifierReports?.[0]?.message).toBe(
+        `image verification failed for ${key}: signature not found`,
+      );
+      expect(items[0]?.value?.verifierReports?.[0]?.subject).toBe(
+        `${proxy.host}/app/unsigned@${image.digest}`,
+      );
       expect(items[2]?.value?.isSuccess).toBe(false);
       expect(String(items[2]?.value?.verifierReports?.[0]?.message)).toContain('Not A Reference');
       expect(answer.body.response?.systemError ?? '').toBe('');
@@ -91,7 +103,10 @@ describe('signet provider against a real registry', () => {
       const image = await pushImage(registry, 'app/mutate', 'v1');
       const key = image.reference.replace(registry.host, proxy.host);
       const answer = await call(MUTATE, [key]);
-      expect(answer.body.response?.items?.[0]).toEqual({ key, value: `${proxy.host}/app/mutate@${image.digest}` });
+      expect(answer.body.response?.items?.[0]).toEqual({
+        key,
+        value: `${proxy.host}/app/mutate@${image.digest}`,
+      });
     });
   });
 

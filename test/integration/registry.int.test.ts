@@ -56,7 +56,6 @@ function clientFor(registry: TestRegistry, options: RegistryClientOptions = {}):
   });
 }
 
-
 function ref(text: string): ImageReference {
   return parseImageReference(text);
 }

@@ -46,4 +46,8 @@ export {
 } from './trust-policy.js';
 export { verifyNotationSignature, type NotationVerificationInput } from './verify.js';
 export { createNotationVerifier } from './notation-verifier.js';
-export { createRevocationChecker, DEFAULT_REVOCATION_LIMITS, type RevocationCheckerOptions } from './revocation/index.js';
+export {
+  createRevocationChecker,
+  DEFAULT_REVOCATION_LIMITS,
+  type RevocationCheckerOptions,
+} from './revocation/index.js';

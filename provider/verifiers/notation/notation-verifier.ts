@@ -3,14 +3,18 @@ import { join } from 'node:path';
 import type { KeyProviderConfig, NotationVerifierConfig } from '../../config/index.js';
 import { SignetError, toSignetError } from '../../errors.js';
 import type { VerifierReport } from '../../pipeline/result.types.js';
-import { parseTrustStores, type TrustStores, type TrustStoreSource, type TrustStoreType } from '../../trust/index.js';
+import {
+  parseTrustStores,
+  type TrustStores,
+  type TrustStoreSource,
+  type TrustStoreType,
+} from '../../trust/index.js';
 import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
 import { ENVELOPE_MEDIA_TYPES } from './envelope/index.js';
 import { createRevocationChecker } from './revocation/index.js';
 import { toNotationVerifierReport } from './report.js';
 import { parseTrustPolicyDocument, selectTrustPolicy, type TrustPolicyDocument } from './trust-policy.js';
 import { verifyNotationSignature } from './verify.js';
-
 
 /** Certificate files read from one `verificationCerts` directory at most; more is a configuration error. */
 const MAX_CERTIFICATE_FILES = 256;
@@ -59,7 +63,11 @@ function buildTrustStores(config: NotationVerifierConfig): TrustStores {
   for (const statement of config.trustPolicyDoc.trustPolicies) {
     for (const reference of statement.trustStores ?? []) {
       const [type, name] = reference.split(':', 2);
-      if ((type === 'ca' || type === 'signingAuthority' || type === 'tsa') && name !== undefined && name !== '') {
+      if (
+        (type === 'ca' || type === 'signingAuthority' || type === 'tsa') &&
+        name !== undefined &&
+        name !== ''
+      ) {
         referenced.set(reference, { type, name });
       }
     }
@@ -68,7 +76,8 @@ function buildTrustStores(config: NotationVerifierConfig): TrustStores {
   const sources: TrustStoreSource[] = [];
   for (const { type, name } of referenced.values()) {
     const bindings = config.verificationCertStores.filter(
-      (binding) => binding.storeName === name && (binding.storeType === undefined || binding.storeType === type),
+      (binding) =>
+        binding.storeName === name && (binding.storeType === undefined || binding.storeType === type),
     );
     const files = bindings.length > 0 ? bindings.flatMap((b) => filesOfProviders(b.providers)) : fromPaths;
     if (files.length > 0) sources.push({ type, name, files });
@@ -76,7 +85,11 @@ function buildTrustStores(config: NotationVerifierConfig): TrustStores {
   return parseTrustStores(sources);
 }
 
-function failedReport(config: NotationVerifierConfig, input: ArtifactVerifyInput, error: SignetError): VerifierReport {
+function failedReport(
+  config: NotationVerifierConfig,
+  input: ArtifactVerifyInput,
+  error: SignetError,
+): VerifierReport {
   return {
     subject: `${input.subject.registry}/${input.subject.repository}@${input.artifact.descriptor.digest}`,
     isSuccess: false,

@@ -109,7 +109,9 @@ describe('verifyNotationSignature', () => {
       );
       expect(outcome.isSuccess).toBe(false);
       expect(outcome.error?.reason).toMatch(/content descriptor mismatch/);
-      expect(outcome.error?.message).toMatch(new RegExp(`^image verification failed for ${REFERENCE}: content descriptor mismatch`));
+      expect(outcome.error?.message).toMatch(
+        new RegExp(`^image verification failed for ${REFERENCE}: content descriptor mismatch`),
+      );
       expect(outcome.failedValidation).toBe('integrity');
       expect(outcome.results[0]?.status).toBe('failure');
       expect(outcome.results.slice(1).every((result) => result.status === 'notRun')).toBe(true);
