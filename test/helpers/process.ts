@@ -8,16 +8,35 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports for test servers come from below the kernel's ephemeral range (32768+ on Linux): a port the OS
+// hands out for `listen(0)` can be taken again by any outgoing connection before the peer binds it
+// (seen as "address already in use" from kube-apiserver on a busy run), a port below that range cannot.
+const TEST_PORT_RANGE = { first: 20_000, last: 32_767 } as const;
+const portsHandedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as AddressInfo;
+      server.close(() => resolve(bound === port));
     });
   });
+}
+
+/** A TCP port free on 127.0.0.1 right now, outside the ephemeral range and not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  const span = TEST_PORT_RANGE.last - TEST_PORT_RANGE.first + 1;
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = TEST_PORT_RANGE.first + Math.floor(Math.random() * span);
+    if (portsHandedOut.has(port) || !(await canListen(port))) continue;
+    portsHandedOut.add(port);
+    return port;
+  }
+  throw new Error(
+    `no free TCP port on 127.0.0.1 in ${TEST_PORT_RANGE.first}-${TEST_PORT_RANGE.last} after 200 tries`,
+  );
 }
 
 /** Polls `url` until it answers 2xx, or fails after `timeoutMs` naming the URL and the last error. */
