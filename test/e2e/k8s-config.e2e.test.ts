@@ -4,22 +4,22 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import {
-  CRD_DIR,
   notationVerifier,
+  pollUntil,
+  prepareSignetNamespace,
   ratifyResource,
-  renderSignetRbac,
+  readStatus,
   secretManifest,
   seedPath,
-  signetServiceAccount,
+  startSignetOnKubernetes,
 } from '../helpers/k8s-config.js';
 import { startKubeApiserver, type KubeApiserver } from '../helpers/kube-apiserver.js';
 import { createNotationSigner, type NotationSigner } from '../helpers/notation.js';
-import { startProvider, type StartedProvider } from '../helpers/process.js';
+import type { StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const VERIFY = '/ratify/gatekeeper/v1/verify';
@@ -58,35 +58,15 @@ async function isAllowed(key: string): Promise<boolean> {
 }
 
 /** Polls until `condition` holds; resolves with the milliseconds it took, fails naming `what`. */
-async function waitFor(
-  what: string,
-  condition: () => Promise<boolean>,
-  limitMs = WAIT_LIMIT_MS,
-): Promise<number> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > limitMs) {
-      throw new Error(
-        `timed out after ${limitMs} ms waiting for ${what}\nsignet output:\n${provider?.output().slice(-4000)}`,
-      );
-    }
-    await sleep(100);
-  }
-  return Date.now() - started;
+function waitFor(what: string, condition: () => Promise<boolean>, limitMs = WAIT_LIMIT_MS): Promise<number> {
+  return pollUntil(what, condition, {
+    limitMs,
+    context: () => `signet output:\n${provider?.output().slice(-4000) ?? ''}`,
+  });
 }
 
 async function apply(manifest: string): Promise<void> {
   await api.kubectl(['apply', '-f', '-'], { input: manifest });
-}
-
-async function statusOf(
-  resource: string,
-  name: string,
-  namespace?: string,
-): Promise<Record<string, unknown>> {
-  const args = ['get', resource, name, '-o', 'json', ...(namespace === undefined ? [] : ['-n', namespace])];
-  const { stdout } = await api.kubectl(args);
-  return (JSON.parse(stdout) as { status?: Record<string, unknown> }).status ?? {};
 }
 
 async function waitForStatus(
@@ -97,7 +77,7 @@ async function waitForStatus(
 ): Promise<Record<string, unknown>> {
   let last: Record<string, unknown> = {};
   await waitFor(`status of ${resource} ${name} (last: ${JSON.stringify(last)})`, async () => {
-    last = await statusOf(resource, name, namespace);
+    last = await readStatus(api, resource, name, namespace);
     return condition(last);
   });
   return last;
@@ -133,19 +113,7 @@ beforeAll(async () => {
   await signerA.sign(imageA.digestReference);
   await signerB.sign(imageB.digestReference);
 
-  await api.kubectl(['apply', '-f', CRD_DIR]);
-  await api.kubectl([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd',
-    '-l',
-    'app.kubernetes.io/part-of=signet',
-  ]);
-  await api.kubectl(['create', 'namespace', NAMESPACE]);
-  await api.kubectl(['create', 'namespace', 'team-a']);
-  await apply(await renderSignetRbac(RELEASE, NAMESPACE));
-  const kubeconfig = await api.kubeconfigForServiceAccount(NAMESPACE, signetServiceAccount(RELEASE));
+  const kubeconfig = await prepareSignetNamespace(api, RELEASE, NAMESPACE, ['team-a']);
 
   // The AKS seed, unchanged, then what makes it verify the test signer: its certificate in a Secret.
   await api.kubectl(['apply', '-f', seedPath('verify-config-kmp.yaml')]);
@@ -156,20 +124,7 @@ beforeAll(async () => {
       sep +
       notationVerifier('Verifier', { name: 'verifier-notation' }, ['signer-certs']),
   );
-  provider = await startProvider(
-    [
-      '--insecure-http',
-      '--config-source',
-      'kubernetes',
-      '--namespace',
-      NAMESPACE,
-      '--kube-resync',
-      String(RESYNC_SECONDS),
-      '--log-level',
-      'info',
-    ],
-    { KUBECONFIG: kubeconfig },
-  );
+  provider = await startSignetOnKubernetes(kubeconfig, NAMESPACE, RESYNC_SECONDS);
 }, 300_000);
 
 afterAll(async () => {
@@ -288,7 +243,7 @@ describe('Kubernetes configuration source', () => {
 
   describe('a rotated certificate Secret', () => {
     it('changes verdicts without restart, within one resync', async () => {
-      const before = (await statusOf('keymanagementproviders', 'signer-certs')).properties;
+      const before = (await readStatus(api, 'keymanagementproviders', 'signer-certs')).properties;
       await apply(secretManifest(NAMESPACE, 'signer-ca', { 'ca.crt': certificateB }));
       timings.secretRotation = await waitFor(
         'image B to verify after rotation',

@@ -10,17 +10,16 @@ import { cosignSign, createCosignKeyPair, type CosignKeyPair } from '../helpers/
 import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import {
-  CRD_DIR,
   kritisResource,
   pollUntil,
+  prepareSignetNamespace,
   ratifyResource,
   readStatus,
-  renderSignetRbac,
   secretManifest,
-  signetServiceAccount,
+  startSignetOnKubernetes,
 } from '../helpers/k8s-config.js';
 import { startKubeApiserver, type KubeApiserver } from '../helpers/kube-apiserver.js';
-import { startProvider, type StartedProvider } from '../helpers/process.js';
+import type { StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const VERIFY = '/ratify/gatekeeper/v1/verify';
@@ -121,19 +120,7 @@ beforeAll(async () => {
   ]);
   await cosignSign(registry, kms, signed.digestReference, dir);
 
-  await api.kubectl(['apply', '-f', CRD_DIR]);
-  await api.kubectl([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd',
-    '-l',
-    'app.kubernetes.io/part-of=signet',
-  ]);
-  await api.kubectl(['create', 'namespace', NAMESPACE]);
-  await api.kubectl(['create', 'namespace', GUARDED]);
-  await apply(await renderSignetRbac(RELEASE, NAMESPACE));
-  const kubeconfig = await api.kubeconfigForServiceAccount(NAMESPACE, signetServiceAccount(RELEASE));
+  const kubeconfig = await prepareSignetNamespace(api, RELEASE, NAMESPACE, [GUARDED]);
 
   // The Ratify configuration in force everywhere: a cosign Verifier trusting the same KMS key.
   await apply(
@@ -159,20 +146,7 @@ beforeAll(async () => {
         },
       ),
   );
-  provider = await startProvider(
-    [
-      '--insecure-http',
-      '--config-source',
-      'kubernetes',
-      '--namespace',
-      NAMESPACE,
-      '--kube-resync',
-      String(RESYNC_SECONDS),
-      '--log-level',
-      'info',
-    ],
-    { KUBECONFIG: kubeconfig },
-  );
+  provider = await startSignetOnKubernetes(kubeconfig, NAMESPACE, RESYNC_SECONDS);
 }, 300_000);
 
 afterAll(async () => {

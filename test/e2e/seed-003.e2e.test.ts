@@ -4,11 +4,14 @@
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { freePort } from '../helpers/process.js';
 import type { PushedManifest } from '../helpers/images.js';
+import type { KubectlResult } from '../helpers/kube-apiserver.js';
 import {
   PROVIDER_TIMEOUT_SECONDS,
   startAdmissionBed,
   startUnresponsiveServer,
   type AdmissionBed,
+  type ConstraintScope,
+  type Effect,
   type UnresponsiveServer,
 } from './admission-bed.js';
 
@@ -18,6 +21,28 @@ let unsigned: PushedManifest;
 let hanging: UnresponsiveServer;
 
 const DENIED = 'admission webhook "validation.gatekeeper.sh" denied the request:';
+
+/** Creates `namespace` under the sample SignetVerification constraint `name` with `effect`. */
+async function guardNamespace(
+  namespace: string,
+  effect: Effect,
+  name: string,
+  parameters?: ConstraintScope['parameters'],
+): Promise<void> {
+  await bed.createNamespace(namespace);
+  await bed.gatekeeper.applyConstraint(
+    bed.sampleConstraint(effect, 'signet-verification', {
+      name,
+      namespaces: [namespace],
+      ...(parameters === undefined ? {} : { parameters }),
+    }),
+  );
+}
+
+/** `kubectl run <pod> --image=<image> -n <namespace>` through the webhook, timed as `scenario`. */
+function runPod(scenario: string, pod: string, image: string, namespace: string): Promise<KubectlResult> {
+  return bed.admit(scenario, ['run', pod, `--image=${image}`, '-n', namespace]);
+}
 
 beforeAll(async () => {
   bed = await startAdmissionBed('seed-003');
@@ -38,37 +63,19 @@ describe('seed 003: notation-signed images through Gatekeeper and signet', () =>
   describe('deny', () => {
     const namespace = 'seed003-deny';
     beforeAll(async () => {
-      await bed.createNamespace(namespace);
-      await bed.gatekeeper.applyConstraint(
-        bed.sampleConstraint('deny', 'signet-verification', {
-          name: 'signet-verification-deny',
-          namespaces: [namespace],
-        }),
-      );
+      await guardNamespace(namespace, 'deny', 'signet-verification-deny');
     });
 
     it('creates the pod of a notation-signed image (kubectl run demo-signed)', () =>
       bed.explain(async () => {
-        const result = await bed.admit('deny: signed image', [
-          'run',
-          'demo-signed',
-          `--image=${signed.reference}`,
-          '-n',
-          namespace,
-        ]);
+        const result = await runPod('deny: signed image', 'demo-signed', signed.reference, namespace);
         expect(result.stderr).toBe('');
         expect(result.stdout.trim()).toBe('pod/demo-signed created');
       }));
 
     it('rejects an unsigned image naming the image and the reason', () =>
       bed.explain(async () => {
-        const result = await bed.admit('deny: unsigned image', [
-          'run',
-          'demo-unsigned',
-          `--image=${unsigned.reference}`,
-          '-n',
-          namespace,
-        ]);
+        const result = await runPod('deny: unsigned image', 'demo-unsigned', unsigned.reference, namespace);
         expect(result.exitCode).not.toBe(0);
         expect(result.stderr.trim()).toBe(
           `Error from server (Forbidden): ${DENIED} [signet-verification-deny] image verification failed for ${unsigned.reference}: signature not found`,
@@ -81,13 +88,7 @@ describe('seed 003: notation-signed images through Gatekeeper and signet', () =>
     let proxy: FaultProxy;
     beforeAll(async () => {
       proxy = await startFaultProxy(bed.registry.url);
-      await bed.createNamespace(namespace);
-      await bed.gatekeeper.applyConstraint(
-        bed.sampleConstraint('deny', 'signet-verification', {
-          name: 'signet-verification-transient',
-          namespaces: [namespace],
-        }),
-      );
+      await guardNamespace(namespace, 'deny', 'signet-verification-transient');
     });
     afterAll(() => proxy?.stop());
 
@@ -95,13 +96,7 @@ describe('seed 003: notation-signed images through Gatekeeper and signet', () =>
       bed.explain(async () => {
         const image = signed.reference.replace(bed.registry.host, proxy.host);
         proxy.setFault({ $case: 'status', code: 503 });
-        const failing = await bed.admit('registry 503: signed image', [
-          'run',
-          'while-down',
-          `--image=${image}`,
-          '-n',
-          namespace,
-        ]);
+        const failing = await runPod('registry 503: signed image', 'while-down', image, namespace);
         const failedAt = performance.now();
         expect(failing.exitCode).not.toBe(0);
         expect(failing.stderr).toContain(
@@ -112,13 +107,7 @@ describe('seed 003: notation-signed images through Gatekeeper and signet', () =>
         );
 
         proxy.setFault({ $case: 'none' });
-        const recovered = await bed.admit('registry back: signed image', [
-          'run',
-          'after-recovery',
-          `--image=${image}`,
-          '-n',
-          namespace,
-        ]);
+        const recovered = await runPod('registry back: signed image', 'after-recovery', image, namespace);
         expect(recovered.stdout.trim()).toBe('pod/after-recovery created');
         // Within Gatekeeper's response-cache TTL (3 s in the bed): a cached failure would have been replayed.
         expect(performance.now() - failedAt).toBeLessThan(3_000);
@@ -128,24 +117,12 @@ describe('seed 003: notation-signed images through Gatekeeper and signet', () =>
   describe('dryrun (audit)', () => {
     const namespace = 'seed003-audit';
     beforeAll(async () => {
-      await bed.createNamespace(namespace);
-      await bed.gatekeeper.applyConstraint(
-        bed.sampleConstraint('dryrun', 'signet-verification', {
-          name: 'signet-verification-dryrun',
-          namespaces: [namespace],
-        }),
-      );
+      await guardNamespace(namespace, 'dryrun', 'signet-verification-dryrun');
     });
 
     it('creates the pod of an unsigned image and audit lists the violation in the constraint status', () =>
       bed.explain(async () => {
-        const result = await bed.admit('dryrun: unsigned image', [
-          'run',
-          'demo-unsigned',
-          `--image=${unsigned.reference}`,
-          '-n',
-          namespace,
-        ]);
+        const result = await runPod('dryrun: unsigned image', 'demo-unsigned', unsigned.reference, namespace);
         expect(result.stdout.trim()).toBe('pod/demo-unsigned created');
         const status = await bed.gatekeeper.waitForConstraintStatus(
           'SignetVerification',
@@ -171,24 +148,12 @@ describe('seed 003: notation-signed images through Gatekeeper and signet', () =>
   describe('warn', () => {
     const namespace = 'seed003-warn';
     beforeAll(async () => {
-      await bed.createNamespace(namespace);
-      await bed.gatekeeper.applyConstraint(
-        bed.sampleConstraint('warn', 'signet-verification', {
-          name: 'signet-verification-warn',
-          namespaces: [namespace],
-        }),
-      );
+      await guardNamespace(namespace, 'warn', 'signet-verification-warn');
     });
 
     it('creates the pod of an unsigned image with a warning naming the image and the reason', () =>
       bed.explain(async () => {
-        const result = await bed.admit('warn: unsigned image', [
-          'run',
-          'demo-unsigned',
-          `--image=${unsigned.reference}`,
-          '-n',
-          namespace,
-        ]);
+        const result = await runPod('warn: unsigned image', 'demo-unsigned', unsigned.reference, namespace);
         expect(result.stdout.trim()).toBe('pod/demo-unsigned created');
         expect(result.stderr.trim()).toBe(
           `Warning: [signet-verification-warn] image verification failed for ${unsigned.reference}: signature not found`,
@@ -204,21 +169,15 @@ describe('seed 003: notation-signed images through Gatekeeper and signet', () =>
         await bed.gatekeeper.applyProvider(
           bed.signet.providerResourceAt('signet-unreachable', url, PROVIDER_TIMEOUT_SECONDS),
         );
-        await bed.createNamespace(namespace);
-        await bed.gatekeeper.applyConstraint(
-          bed.sampleConstraint('deny', 'signet-verification', {
-            name: 'signet-verification-unreachable',
-            namespaces: [namespace],
-            parameters: { provider: 'signet-unreachable' },
-          }),
-        );
-        const result = await bed.admit('provider unreachable: signed image', [
-          'run',
+        await guardNamespace(namespace, 'deny', 'signet-verification-unreachable', {
+          provider: 'signet-unreachable',
+        });
+        const result = await runPod(
+          'provider unreachable: signed image',
           'demo-signed',
-          `--image=${signed.reference}`,
-          '-n',
+          signed.reference,
           namespace,
-        ]);
+        );
         expect(result.exitCode).not.toBe(0);
         expect(result.stderr).toContain(
           `${DENIED} [signet-verification-unreachable] external data provider signet-unreachable reported a system error:`,
@@ -235,21 +194,15 @@ describe('seed 003: notation-signed images through Gatekeeper and signet', () =>
         await bed.gatekeeper.applyProvider(
           bed.signet.providerResourceAt('signet-hanging', `${hanging.url}/ratify/gatekeeper/v1/verify`, 2),
         );
-        await bed.createNamespace(namespace);
-        await bed.gatekeeper.applyConstraint(
-          bed.sampleConstraint('deny', 'signet-verification', {
-            name: 'signet-verification-hanging',
-            namespaces: [namespace],
-            parameters: { provider: 'signet-hanging' },
-          }),
-        );
-        const result = await bed.admit('provider hanging: signed image', [
-          'run',
+        await guardNamespace(namespace, 'deny', 'signet-verification-hanging', {
+          provider: 'signet-hanging',
+        });
+        const result = await runPod(
+          'provider hanging: signed image',
           'demo-signed',
-          `--image=${signed.reference}`,
-          '-n',
+          signed.reference,
           namespace,
-        ]);
+        );
         expect(result.exitCode).not.toBe(0);
         expect(result.stderr).toContain(
           `${DENIED} [signet-verification-hanging] external data provider signet-hanging reported a system error:`,

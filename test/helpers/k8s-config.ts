@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import type { KubeApiserver } from './kube-apiserver.js';
-import { REPO_ROOT } from './process.js';
+import { REPO_ROOT, startProvider, type StartedProvider } from './process.js';
 
 /** Re-exported for k8s-config.e2e.test.ts, which reads its seeds through this module. */
 export { seedPath } from './seeds.js';
@@ -37,6 +37,52 @@ export async function renderSignetRbac(release: string, namespace: string): Prom
   if (rendered.includes('{{'))
     throw new Error(`renderSignetRbac: unhandled template expression in ${RBAC_TEMPLATE}`);
   return rendered;
+}
+
+/**
+ * Installs signet's CRDs (waiting until they are served), creates `namespace` and `otherNamespaces`, applies
+ * the chart's RBAC for `release` in `namespace` and returns a kubeconfig for its ServiceAccount.
+ */
+export async function prepareSignetNamespace(
+  api: KubeApiserver,
+  release: string,
+  namespace: string,
+  otherNamespaces: readonly string[] = [],
+): Promise<string> {
+  await api.kubectl(['apply', '-f', CRD_DIR]);
+  await api.kubectl([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd',
+    '-l',
+    'app.kubernetes.io/part-of=signet',
+  ]);
+  for (const name of [namespace, ...otherNamespaces]) await api.kubectl(['create', 'namespace', name]);
+  await api.kubectl(['apply', '-f', '-'], { input: await renderSignetRbac(release, namespace) });
+  return api.kubeconfigForServiceAccount(namespace, signetServiceAccount(release));
+}
+
+/** signet over plain HTTP reading its configuration from `namespace` through `kubeconfig`. */
+export function startSignetOnKubernetes(
+  kubeconfig: string,
+  namespace: string,
+  resyncSeconds: number,
+): Promise<StartedProvider> {
+  return startProvider(
+    [
+      '--insecure-http',
+      '--config-source',
+      'kubernetes',
+      '--namespace',
+      namespace,
+      '--kube-resync',
+      String(resyncSeconds),
+      '--log-level',
+      'info',
+    ],
+    { KUBECONFIG: kubeconfig },
+  );
 }
 
 /** One Ratify resource as YAML (`kubectl apply -f -` input). */

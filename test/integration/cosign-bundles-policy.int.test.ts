@@ -13,7 +13,7 @@ import {
   createCosignKeyPair,
   type CosignKeyPair,
 } from '../helpers/cosign.js';
-import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import { callProviderForKey, type ProviderItem } from '../helpers/gatekeeper-client.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -75,11 +75,8 @@ spec:
 `;
 }
 
-async function verify(provider: StartedProvider, image: PushedManifest): Promise<ProviderItem> {
-  const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, [image.reference]);
-  const item = answer.body.response?.items?.[0];
-  if (item === undefined) throw new Error(`no item: ${JSON.stringify(answer.body)}`);
-  return item;
+function verify(provider: StartedProvider, image: PushedManifest): Promise<ProviderItem> {
+  return callProviderForKey(`${provider.url}/ratify/gatekeeper/v1/verify`, image.reference);
 }
 
 function messages(item: ProviderItem): string[] {

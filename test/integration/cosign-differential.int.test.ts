@@ -27,6 +27,7 @@ import {
   type CosignTool,
 } from '../helpers/cosign.js';
 import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import { COSIGN_STORE } from '../helpers/ratify-config.js';
 import { pushImage, pushIndex, type PushedManifest } from '../helpers/images.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -753,15 +754,7 @@ function trustPolicy(testCase: DifferentialCase): string {
 }
 
 function signetConfig(): string {
-  return `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Store
-metadata:
-  name: store-oras
-spec:
-  name: oras
-  parameters:
-    cosignEnabled: true
----
+  return `${COSIGN_STORE}---
 apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Verifier
 metadata:

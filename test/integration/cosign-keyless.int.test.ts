@@ -25,7 +25,8 @@ import {
   type CosignKeyPair,
   type CosignTool,
 } from '../helpers/cosign.js';
-import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import { callProviderForKey, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import { COSIGN_STORE } from '../helpers/ratify-config.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -232,15 +233,7 @@ function signetConfig(): string {
       `        keyless: { ${testCase.keyless}, trustedRootPath: ${JSON.stringify(rootPath(testCase.trustedRoot))} }`,
     ].join('\n'),
   );
-  return `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Store
-metadata:
-  name: store-oras
-spec:
-  name: oras
-  parameters:
-    cosignEnabled: true
----
+  return `${COSIGN_STORE}---
 apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Verifier
 metadata:
@@ -271,12 +264,8 @@ ${keyless.join('\n')}
 `;
 }
 
-async function verify(key: string): Promise<ProviderItem> {
-  const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, [key]);
-  const item = answer.body.response?.items?.[0];
-  if (item === undefined)
-    throw new Error(`no item for ${key}: ${answer.body.response?.systemError ?? 'no systemError'}`);
-  return item;
+function verify(key: string): Promise<ProviderItem> {
+  return callProviderForKey(`${provider.url}/ratify/gatekeeper/v1/verify`, key);
 }
 
 /** `pass`, or the message of the failing report (or the item's error). */

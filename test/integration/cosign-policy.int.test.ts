@@ -13,7 +13,8 @@ import {
   type CosignKeyPair,
   type CosignTool,
 } from '../helpers/cosign.js';
-import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import { callProviderForKey, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import { COSIGN_STORE } from '../helpers/ratify-config.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -32,15 +33,7 @@ let stranger: CosignKeyPair;
 function signetConfig(): string {
   const host = registry.host;
   const file = (keys: CosignKeyPair) => `{ file: ${JSON.stringify(keys.publicKeyPath)} }`;
-  return `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Store
-metadata:
-  name: store-oras
-spec:
-  name: oras
-  parameters:
-    cosignEnabled: true
----
+  return `${COSIGN_STORE}---
 apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Verifier
 metadata:
@@ -77,11 +70,8 @@ spec:
 `;
 }
 
-async function verify(image: PushedManifest): Promise<ProviderItem> {
-  const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, [image.reference]);
-  const item = answer.body.response?.items?.[0];
-  if (item === undefined) throw new Error(`no item: ${JSON.stringify(answer.body)}`);
-  return item;
+function verify(image: PushedManifest): Promise<ProviderItem> {
+  return callProviderForKey(`${provider.url}/ratify/gatekeeper/v1/verify`, image.reference);
 }
 
 function messages(item: ProviderItem): string[] {

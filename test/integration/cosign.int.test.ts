@@ -15,10 +15,12 @@ import {
   signatureTag,
   type CosignKeyPair,
 } from '../helpers/cosign.js';
-import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import { callProviderForKey, type ProviderItem } from '../helpers/gatekeeper-client.js';
+import { COSIGN_STORE } from '../helpers/ratify-config.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { indentBlock } from '../helpers/yaml-block.js';
 
 const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 
@@ -32,26 +34,10 @@ let ed25519: CosignKeyPair;
 let imported: CosignKeyPair;
 let p384: CosignKeyPair;
 
-function indent(text: string, spaces: number): string {
-  return text
-    .trim()
-    .split('\n')
-    .map((line) => `${' '.repeat(spaces)}${line}`)
-    .join('\n');
-}
-
 /** A Store, an inline key provider (imported P-256) and one cosign Verifier whose trust policies are scoped per key. */
 async function cosignConfig(): Promise<string> {
   const host = registry.host;
-  return `apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Store
-metadata:
-  name: store-oras
-spec:
-  name: oras
-  parameters:
-    cosignEnabled: true
----
+  return `${COSIGN_STORE}---
 apiVersion: config.ratify.deislabs.io/v1beta1
 kind: KeyManagementProvider
 metadata:
@@ -61,7 +47,7 @@ spec:
   parameters:
     contentType: key
     value: |
-${indent(await readFile(imported.publicKeyPath, 'utf8'), 6)}
+${indentBlock(await readFile(imported.publicKeyPath, 'utf8'), 6)}
 ---
 apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Verifier
@@ -98,12 +84,8 @@ spec:
 `;
 }
 
-async function verify(key: string): Promise<ProviderItem> {
-  const answer = await callProvider(`${provider.url}/ratify/gatekeeper/v1/verify`, [key]);
-  const item = answer.body.response?.items?.[0];
-  if (item === undefined)
-    throw new Error(`no item for ${key}: ${answer.body.response?.systemError ?? 'no systemError'}`);
-  return item;
+function verify(key: string): Promise<ProviderItem> {
+  return callProviderForKey(`${provider.url}/ratify/gatekeeper/v1/verify`, key);
 }
 
 function firstReport(item: ProviderItem): Record<string, unknown> & { extensions?: Record<string, unknown> } {

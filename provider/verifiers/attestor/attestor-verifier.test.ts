@@ -1,23 +1,19 @@
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { parseConfigResource, type AttestationAuthorityConfig } from '../../config/index.js';
-import type { ImageReference } from '../../reference/index.js';
-import type { Descriptor } from '../../registry/index.js';
 import { COSIGN_SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE } from '../cosign/index.js';
+import {
+  SUBJECT_DIGEST,
+  artifactInput,
+  digestOf,
+  subjectIn,
+  type FixtureLayer,
+} from '../cosign/test-fixtures.js';
 import type { ArtifactVerifyInput } from '../verifier.types.js';
 import { ATTESTOR_VERIFIER_TYPE, createAttestorVerifier } from './attestor-verifier.js';
 
 const ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
-const SUBJECT_DIGEST = `sha256:${'1'.repeat(64)}`;
 const OTHER_DIGEST = `sha256:${'3'.repeat(64)}`;
-const SIG_DIGEST = `sha256:${'2'.repeat(64)}`;
-const SUBJECT: ImageReference = {
-  registry: 'registry.example',
-  repository: 'kritis-demo/alpine',
-  tag: undefined,
-  digest: SUBJECT_DIGEST,
-  original: `registry.example/kritis-demo/alpine@${SUBJECT_DIGEST}`,
-  normalized: `registry.example/kritis-demo/alpine@${SUBJECT_DIGEST}`,
-};
+const SUBJECT = subjectIn('kritis-demo/alpine');
 
 const kms = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -39,12 +35,7 @@ function authority(publicKey: KeyObject = kms.publicKey): AttestationAuthorityCo
   return parsed.resource;
 }
 
-interface Layer {
-  readonly descriptor: Descriptor;
-  readonly blob: Uint8Array;
-}
-
-function signedLayer(options: { key?: KeyObject; digest?: string; type?: string } = {}): Layer {
+function signedLayer(options: { key?: KeyObject; digest?: string; type?: string } = {}): FixtureLayer {
   const blob = Buffer.from(
     JSON.stringify({
       critical: {
@@ -60,45 +51,15 @@ function signedLayer(options: { key?: KeyObject; digest?: string; type?: string 
     blob,
     descriptor: {
       mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
-      digest: `sha256:${createHash('sha256').update(blob).digest('hex')}`,
+      digest: digestOf(blob),
       size: blob.byteLength,
       annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature },
     },
   };
 }
 
-function input(layers: readonly Layer[]): ArtifactVerifyInput {
-  const descriptor: Descriptor = {
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    digest: SIG_DIGEST,
-    size: 100,
-  };
-  return {
-    subject: SUBJECT,
-    subjectDescriptor: { mediaType: descriptor.mediaType, digest: SUBJECT_DIGEST, size: 500 },
-    artifact: {
-      $case: 'cosignTag',
-      descriptor,
-      artifactType: ARTIFACT_TYPE,
-      manifest: {
-        reference: { ...SUBJECT, digest: SIG_DIGEST },
-        descriptor,
-        bytes: new Uint8Array(),
-        manifest: {
-          $case: 'image',
-          mediaType: descriptor.mediaType,
-          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: SIG_DIGEST, size: 2 },
-          layers: layers.map((layer) => layer.descriptor),
-        },
-      },
-    },
-    fetchBlob: (wanted) => {
-      const found = layers.find((layer) => layer.descriptor.digest === wanted.digest);
-      return found === undefined ? Promise.reject(new Error('unexpected blob')) : Promise.resolve(found.blob);
-    },
-    signal: new AbortController().signal,
-    now: new Date(),
-  };
+function input(layers: readonly FixtureLayer[]): ArtifactVerifyInput {
+  return artifactInput({ subject: SUBJECT, layers, artifactType: ARTIFACT_TYPE });
 }
 
 describe('createAttestorVerifier', () => {
@@ -167,7 +128,7 @@ describe('createAttestorVerifier', () => {
 
     it('fails a layer without a signature annotation', async () => {
       const layer = signedLayer();
-      const bare: Layer = { ...layer, descriptor: { ...layer.descriptor, annotations: {} } };
+      const bare: FixtureLayer = { ...layer, descriptor: { ...layer.descriptor, annotations: {} } };
       const report = await createAttestorVerifier(authority()).verify(input([bare]));
       expect(report.message).toContain(`layer has no ${COSIGN_SIGNATURE_ANNOTATION} annotation`);
     });

@@ -1,5 +1,5 @@
-import { SignetError } from '../../errors.js';
 import { parseCosignBundle, toKeyedEnvelope } from './bundle.js';
+import { reasonOf } from './test-fixtures.js';
 
 const ENVELOPE = {
   payload: Buffer.from('{}').toString('base64'),
@@ -16,16 +16,6 @@ function bundle(fields: Record<string, unknown> = {}): Buffer {
       ...fields,
     }),
   );
-}
-
-function reasonOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SignetError) return `${error.code}: ${error.reason}`;
-    throw error;
-  }
-  throw new Error('expected a SignetError');
 }
 
 describe('parseCosignBundle', () => {

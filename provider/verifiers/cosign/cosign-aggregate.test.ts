@@ -1,28 +1,19 @@
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CosignTrustPolicy, CosignVerifierConfig, KeyProviderConfig } from '../../config/index.js';
 import type { VerifierReport } from '../../pipeline/result.types.js';
-import type { ImageReference } from '../../reference/index.js';
-import type { Descriptor } from '../../registry/index.js';
 import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
 import { createCosignVerifier } from './cosign-verifier.js';
+import { SUBJECT_DIGEST, artifactInput, digestOf, subjectIn } from './test-fixtures.js';
 
 const SIG_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 const SLSA = 'https://slsa.dev/provenance/v0.2';
 const CUSTOM = 'https://cosign.sigstore.dev/attestation/v1';
-const SUBJECT_DIGEST = `sha256:${'1'.repeat(64)}`;
-const SUBJECT: ImageReference = {
-  registry: 'registry.example',
-  repository: 'team/app',
-  tag: undefined,
-  digest: SUBJECT_DIGEST,
-  original: `registry.example/team/app@${SUBJECT_DIGEST}`,
-  normalized: `registry.example/team/app@${SUBJECT_DIGEST}`,
-};
+const SUBJECT = subjectIn('team/app');
 
 const firstKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const secondKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -38,10 +29,6 @@ beforeAll(() => {
   writeFileSync(secondPath, secondKey.publicKey.export({ format: 'pem', type: 'spki' }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function digestOf(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
 
 /** A cosign v3 bundle referrer: a DSSE envelope over an in-toto statement about the subject. */
 function bundleInput(
@@ -73,36 +60,17 @@ function bundleInput(
       },
     }),
   );
-  const layer: Descriptor = { mediaType: BUNDLE_TYPE, digest: digestOf(blob), size: blob.byteLength };
-  const descriptor: Descriptor = {
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    digest: digestOf(Buffer.concat([blob, Buffer.from('manifest')])),
-    size: 100,
+  const layer = {
+    descriptor: { mediaType: BUNDLE_TYPE, digest: digestOf(blob), size: blob.byteLength },
+    blob,
   };
-  return {
+  return artifactInput({
     subject: SUBJECT,
-    subjectDescriptor: { mediaType: descriptor.mediaType, digest: SUBJECT_DIGEST, size: 500 },
-    artifact: {
-      $case: 'referrer',
-      descriptor,
-      artifactType: BUNDLE_TYPE,
-      manifest: {
-        reference: { ...SUBJECT, digest: descriptor.digest },
-        descriptor,
-        bytes: new Uint8Array(),
-        manifest: {
-          $case: 'image',
-          mediaType: descriptor.mediaType,
-          config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: SUBJECT_DIGEST, size: 2 },
-          layers: [layer],
-        },
-      },
-    },
-    fetchBlob: (wanted) =>
-      wanted.digest === layer.digest ? Promise.resolve(blob) : Promise.reject(new Error('unexpected blob')),
-    signal: new AbortController().signal,
-    now: new Date(),
-  };
+    layers: [layer],
+    artifactType: BUNDLE_TYPE,
+    discoveredAs: 'referrer',
+    manifestDigest: digestOf(Buffer.concat([blob, Buffer.from('manifest')])),
+  });
 }
 
 function policy(

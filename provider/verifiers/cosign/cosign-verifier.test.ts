@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,6 @@ import type {
   KeyProviderConfig,
 } from '../../config/index.js';
 import { SignetError } from '../../errors.js';
-import type { ImageReference } from '../../reference/index.js';
-import type { Descriptor } from '../../registry/index.js';
 import type { ArtifactVerifyInput } from '../verifier.types.js';
 import {
   COSIGN_BUNDLE_ANNOTATION,
@@ -20,20 +18,19 @@ import {
   createCosignVerifier,
 } from './cosign-verifier.js';
 import { SIMPLE_SIGNING_MEDIA_TYPE } from './simple-signing.js';
+import {
+  SIG_DIGEST,
+  SUBJECT_DIGEST,
+  artifactInput,
+  digestOf,
+  subjectIn,
+  type FixtureLayer,
+} from './test-fixtures.js';
 
 const ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
 const ATTESTATION_TYPE = 'application/vnd.dev.cosign.artifact.att.v1+json';
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-const SUBJECT_DIGEST = `sha256:${'1'.repeat(64)}`;
-const SIG_DIGEST = `sha256:${'2'.repeat(64)}`;
-const SUBJECT: ImageReference = {
-  registry: 'registry.example',
-  repository: 'team/app',
-  tag: undefined,
-  digest: SUBJECT_DIGEST,
-  original: `registry.example/team/app@${SUBJECT_DIGEST}`,
-  normalized: `registry.example/team/app@${SUBJECT_DIGEST}`,
-};
+const SUBJECT = subjectIn('team/app');
 
 const trusted = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -62,10 +59,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function digestOf(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
 function payloadFor(digest: string, reference = 'registry.example/team/app'): Buffer {
   return Buffer.from(
     JSON.stringify({
@@ -79,11 +72,6 @@ function payloadFor(digest: string, reference = 'registry.example/team/app'): Bu
   );
 }
 
-interface Layer {
-  readonly descriptor: Descriptor;
-  readonly blob: Uint8Array;
-}
-
 function signedLayer(
   options: {
     key?: typeof trusted.privateKey;
@@ -92,7 +80,7 @@ function signedLayer(
     hash?: string;
     annotations?: Record<string, string>;
   } = {},
-): Layer {
+): FixtureLayer {
   const blob = payloadFor(options.digest ?? SUBJECT_DIGEST, options.reference);
   const signature = sign(options.hash ?? 'sha256', blob, {
     key: options.key ?? trusted.privateKey,
@@ -143,49 +131,11 @@ function withPolicies(...trustPolicies: CosignTrustPolicy<KeyProviderConfig>[]):
 }
 
 function input(
-  layers: readonly Layer[],
+  layers: readonly FixtureLayer[],
   fetchBlob?: ArtifactVerifyInput['fetchBlob'],
   artifactType: string = ARTIFACT_TYPE,
 ): ArtifactVerifyInput {
-  const descriptor: Descriptor = {
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    digest: SIG_DIGEST,
-    size: 100,
-  };
-  return {
-    subject: SUBJECT,
-    subjectDescriptor: {
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest: SUBJECT_DIGEST,
-      size: 500,
-    },
-    artifact: {
-      $case: 'cosignTag',
-      descriptor,
-      artifactType,
-      manifest: {
-        reference: { ...SUBJECT, digest: SIG_DIGEST },
-        descriptor,
-        bytes: new Uint8Array(),
-        manifest: {
-          $case: 'image',
-          mediaType: descriptor.mediaType,
-          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: SIG_DIGEST, size: 2 },
-          layers: layers.map((layer) => layer.descriptor),
-        },
-      },
-    },
-    fetchBlob:
-      fetchBlob ??
-      ((wanted) => {
-        const found = layers.find((layer) => layer.descriptor.digest === wanted.digest);
-        return found === undefined
-          ? Promise.reject(new Error('unexpected blob'))
-          : Promise.resolve(found.blob);
-      }),
-    signal: new AbortController().signal,
-    now: new Date(),
-  };
+  return artifactInput({ subject: SUBJECT, layers, artifactType, fetchBlob });
 }
 
 const second = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -210,7 +160,7 @@ function dsseLayer(
     predicate?: unknown;
     bundle?: boolean;
   } = {},
-): Layer {
+): FixtureLayer {
   const statement = Buffer.from(
     JSON.stringify({
       _type: 'https://in-toto.io/Statement/v0.1',

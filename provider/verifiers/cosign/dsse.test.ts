@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { SignetError } from '../../errors.js';
 import { findDsseSigner, parseDsseEnvelope, toDsseEnvelope } from './dsse.js';
 import { toCosignPublicKey } from './keys.js';
+import { reasonOf } from './test-fixtures.js';
 
 const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 const PAYLOAD = Buffer.from('{"_type":"https://in-toto.io/Statement/v1"}');
@@ -17,16 +17,6 @@ function envelopeJson(
   sig = sign('sha256', pae(PAYLOAD_TYPE, PAYLOAD), signer.privateKey).toString('base64'),
 ) {
   return { payloadType: PAYLOAD_TYPE, payload: PAYLOAD.toString('base64'), signatures: [{ keyid: '', sig }] };
-}
-
-function reasonOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SignetError) return `${error.code}: ${error.reason}`;
-    throw error;
-  }
-  throw new Error('expected a SignetError');
 }
 
 describe('DSSE envelopes', () => {

@@ -1,4 +1,3 @@
-import { SignetError } from '../../errors.js';
 import {
   IN_TOTO_PAYLOAD_TYPE,
   parseInTotoStatement,
@@ -6,6 +5,7 @@ import {
   toPredicateTypeUri,
   verifyStatementSubject,
 } from './in-toto.js';
+import { reasonOf } from './test-fixtures.js';
 
 const HEX = 'ab'.repeat(32);
 
@@ -19,16 +19,6 @@ function statement(fields: Record<string, unknown> = {}): Buffer {
       ...fields,
     }),
   );
-}
-
-function reasonOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SignetError) return `${error.code}: ${error.reason}`;
-    throw error;
-  }
-  throw new Error('expected a SignetError');
 }
 
 describe('in-toto statements', () => {

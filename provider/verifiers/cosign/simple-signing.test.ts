@@ -1,9 +1,9 @@
-import { SignetError } from '../../errors.js';
 import {
   MAX_SIMPLE_SIGNING_PAYLOAD_BYTES,
   parseSimpleSigningPayload,
   verifySimpleSigningPayload,
 } from './simple-signing.js';
+import { reasonOf } from './test-fixtures.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
@@ -21,16 +21,6 @@ function cosignPayload(overrides: Record<string, unknown> = {}): Record<string, 
     },
     optional: null,
   };
-}
-
-function reasonOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SignetError) return `${error.code}: ${error.reason}`;
-    throw error;
-  }
-  throw new Error('expected a SignetError');
 }
 
 describe('parseSimpleSigningPayload', () => {
