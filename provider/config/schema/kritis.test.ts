@@ -128,6 +128,26 @@ spec: { noteReference: n }
     });
   });
 
+  describe('exempt images', () => {
+    const withPatterns = (field: string) =>
+      `${ACK_CONFIG}  ${field}:\n  - namePattern: registry.test/base/*\n`;
+
+    it.each(['admissionWhitelistPatterns', 'admissionAllowlistPatterns'])('reads %s', (field) => {
+      const snapshot = createSnapshot(parseConfigYaml(withPatterns(field), 'test'), {
+        generation: 1,
+        source: 'test',
+      });
+      expect(snapshot.attestationPolicies[0]?.admissionWhitelistPatterns).toEqual(['registry.test/base/*']);
+    });
+
+    it('refuses both spellings at once', () => {
+      const yaml = `${withPatterns('admissionWhitelistPatterns')}  admissionAllowlistPatterns:\n  - namePattern: x/*\n`;
+      expect(problemsOf(yaml)).toContain(
+        'admissionWhitelistPatterns and admissionAllowlistPatterns cannot both be set',
+      );
+    });
+  });
+
   describe('a policy naming an authority that does not exist', () => {
     it('fails the snapshot naming the name and namespace', () => {
       const yaml = ACK_CONFIG.replace('  - demo-aa', '  - missing-aa');

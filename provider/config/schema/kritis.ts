@@ -27,7 +27,12 @@ const AUTHORITY_SPEC_FIELDS = [
 ] as const;
 const PUBLIC_KEY_FIELDS = ['keyId', 'keyType', 'asciiArmoredPgpPublicKey', 'pkixPublicKey'] as const;
 const PKIX_FIELDS = ['publicKeyPem', 'signatureAlgorithm'] as const;
-const POLICY_SPEC_FIELDS = ['attestationAuthorityNames', 'admissionWhitelistPatterns'] as const;
+// kritis renamed `admissionWhitelistPatterns` to `admissionAllowlistPatterns`; both spellings are read.
+const POLICY_SPEC_FIELDS = [
+  'attestationAuthorityNames',
+  'admissionWhitelistPatterns',
+  'admissionAllowlistPatterns',
+] as const;
 const KEY_TYPES = ['PKIX', 'PGP'] as const;
 /** An authority with more keys than this is a mistake, not a key ring. */
 export const MAX_AUTHORITY_KEYS = 32;
@@ -192,9 +197,15 @@ export function parseGenericAttestationPolicySpec(
     },
     { required: true, nonEmpty: true, maxItems: MAX_POLICY_AUTHORITIES },
   );
+  const whitelistNode = reader.child(spec, 'admissionWhitelistPatterns');
+  const allowlistNode = reader.child(spec, 'admissionAllowlistPatterns');
+  if (reader.isPresent(whitelistNode) && reader.isPresent(allowlistNode)) {
+    reader.report(spec, 'admissionWhitelistPatterns and admissionAllowlistPatterns cannot both be set');
+    return undefined;
+  }
   const patterns =
     reader.list(
-      reader.child(spec, 'admissionWhitelistPatterns'),
+      reader.isPresent(allowlistNode) ? allowlistNode : whitelistNode,
       (item) => {
         if (reader.mapping(item, { required: true }) === undefined) return undefined;
         reader.knownFields(item, ['namePattern']);
