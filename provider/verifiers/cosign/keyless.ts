@@ -221,6 +221,23 @@ function certificateMaterial(
   };
 }
 
+/** A bundle rebuilt from a layer, verified under the layer's policy and trust material (SCTs checked unless turned off). */
+function verifyLayerBundle(
+  bundle: Parameters<typeof verifyParsedSigstoreBundle>[0],
+  artifact: Parameters<typeof verifyParsedSigstoreBundle>[1]['artifact'],
+  layer: Omit<CosignKeylessLayer, 'payload' | 'signature'>,
+): SigstoreSigner {
+  return verifyParsedSigstoreBundle(bundle, {
+    artifact,
+    policy: layer.policy,
+    trustMaterial: layer.trustMaterial,
+    tLogVerify: layer.tLogVerify,
+    ctLogVerify: layer.ctLogVerify ?? true,
+    now: layer.now,
+    image: layer.image,
+  });
+}
+
 /**
  * Judges one cosign simple-signing layer signed keylessly (a Fulcio certificate instead of a key) by
  * assembling the Sigstore bundle it is equivalent to and verifying that: chain to the trusted root, SCT,
@@ -235,15 +252,7 @@ export function verifyCosignKeylessLayer(layer: CosignKeylessLayer): SigstoreSig
     certificateMaterial(annotations, image),
     toMessageSignature(layer.payload, layer.signature),
   );
-  return verifyParsedSigstoreBundle(bundle, {
-    artifact: { $case: 'payload', payload: layer.payload },
-    policy: layer.policy,
-    trustMaterial: layer.trustMaterial,
-    tLogVerify: layer.tLogVerify,
-    ctLogVerify: layer.ctLogVerify ?? true,
-    now: layer.now,
-    image,
-  });
+  return verifyLayerBundle(bundle, { $case: 'payload', payload: layer.payload }, layer);
 }
 
 export interface CosignKeylessAttestation extends Omit<CosignKeylessLayer, 'payload' | 'signature'> {
@@ -278,15 +287,7 @@ export function verifyCosignKeylessAttestation(layer: CosignKeylessAttestation):
       },
     },
   );
-  return verifyParsedSigstoreBundle(bundle, {
-    artifact: toDigestArtifact(layer.subjectDigest),
-    policy: layer.policy,
-    trustMaterial: layer.trustMaterial,
-    tLogVerify: layer.tLogVerify,
-    ctLogVerify: layer.ctLogVerify ?? true,
-    now: layer.now,
-    image,
-  });
+  return verifyLayerBundle(bundle, toDigestArtifact(layer.subjectDigest), layer);
 }
 
 export interface CosignKeyedLayerLog {
