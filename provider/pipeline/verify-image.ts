@@ -7,7 +7,7 @@ import {
 } from '../config/index.js';
 import { discoverSignatures } from '../discover/index.js';
 import { SignetError, toSignetError, type Stage } from '../errors.js';
-import { decide } from '../policy/index.js';
+import { decide, ruleFor } from '../policy/index.js';
 import { parseImageKey, type ImageKey, type ImageReference } from '../reference/index.js';
 import {
   ARTIFACT_TYPES,
@@ -142,12 +142,10 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
         reason: `policy type ${policy.type} is not supported; use config-policy`,
       });
     }
-    const ruleFor = (artifactType: string) =>
-      policy.artifactVerificationPolicies[artifactType] ?? policy.defaultRule;
     // A verifier may combine its reports first (cosign v3: one proof spans several bundle referrers).
     const reports: VerifierReport[] = verifiers.flatMap((verifier) => {
       const own = judged.filter((job) => job.verifier === verifier).map((job) => job.report);
-      return verifier.aggregate?.(subject, own, ruleFor) ?? own;
+      return verifier.aggregate?.(subject, own, (artifactType) => ruleFor(policy, artifactType)) ?? own;
     });
     const notAttested = decideAttestation(image, attestations, reports);
     if (notAttested !== undefined) {
@@ -191,16 +189,7 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       const attestations = requiredAttestations(view.attestationPolicies, imageKey.reference);
       // kritis judges tags without any registry call: only a digest can be attested.
       const undigested = verifyDigestReference(image, imageKey.reference, attestations);
-      if (undigested !== undefined) {
-        return {
-          key,
-          isSuccess: false,
-          subject: undefined,
-          reports: [],
-          error: undigested,
-          verifiedAt: now(),
-        };
-      }
+      if (undigested !== undefined) throw undigested;
       stage = 'resolve';
       const call = toCallOptions(context);
       const descriptor = await resolveDescriptor(deps.registryFor(snapshot), imageKey.reference, call);

@@ -15,6 +15,11 @@ export const DEFAULT_DECISION_POLICY: DecisionPolicy = {
   defaultRule: 'all',
 };
 
+/** The rule for reports of `artifactType`: its own entry, else the policy's default. */
+export function ruleFor(policy: DecisionPolicy, artifactType: string): ArtifactRule {
+  return policy.artifactVerificationPolicies[artifactType] ?? policy.defaultRule;
+}
+
 export interface Decision {
   readonly isSuccess: boolean;
   readonly error: SignetError | undefined;
@@ -36,7 +41,7 @@ export function decide(image: string, reports: readonly VerifierReport[], policy
     byType.set(report.artifactType, group);
   }
   for (const [artifactType, group] of byType) {
-    const rule = policy.artifactVerificationPolicies[artifactType] ?? policy.defaultRule;
+    const rule = ruleFor(policy, artifactType);
     const passed = rule === 'any' ? group.some((r) => r.isSuccess) : group.every((r) => r.isSuccess);
     if (!passed) return { isSuccess: false, error: failureFor(image, artifactType, rule, group) };
   }

@@ -1,2 +1,2 @@
-export { decide, DEFAULT_DECISION_POLICY } from './decide.js';
+export { decide, DEFAULT_DECISION_POLICY, ruleFor } from './decide.js';
 export type { ArtifactRule, Decision, DecisionPolicy } from './decide.js';

@@ -1,6 +1,7 @@
 import type { SignatureArtifact } from '../discover/index.js';
 import type { SignetError } from '../errors.js';
 import type { VerifierReport } from '../pipeline/result.types.js';
+import type { ArtifactRule } from '../policy/index.js';
 import type { ImageReference } from '../reference/index.js';
 import type { BlobCallOptions, Descriptor } from '../registry/index.js';
 
@@ -40,9 +41,6 @@ export interface ArtifactVerifier {
   aggregate?(
     subject: ImageReference,
     reports: readonly VerifierReport[],
-    ruleFor: (artifactType: string) => ReportRule,
+    ruleFor: (artifactType: string) => ArtifactRule,
   ): VerifierReport[];
 }
-
-/** How reports of one artifact type combine (Ratify's config policy `any` / `all`). */
-export type ReportRule = 'any' | 'all';

@@ -1,5 +1,6 @@
 import type { VerifierReport } from '../../pipeline/result.types.js';
-import type { ArtifactVerifyInput, ReportRule } from '../verifier.types.js';
+import type { ArtifactRule } from '../../policy/index.js';
+import type { ArtifactVerifyInput } from '../verifier.types.js';
 import type { LoadedPolicy } from './loaded-policy.js';
 import type { EntryResult } from './signature-entries.js';
 
@@ -157,7 +158,7 @@ function failed(reason: string, proves: readonly string[]): BundleVerdict {
 export function judgeBundles(
   policy: BundlePolicy,
   bundles: readonly JudgedBundle[],
-  rule: ReportRule,
+  rule: ArtifactRule,
 ): BundleVerdict {
   const judged = bundles.filter((bundle) => isJudged(policy, bundle.proof));
   const keysByGroup = new Map<string, Set<string>>();

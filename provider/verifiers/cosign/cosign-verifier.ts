@@ -3,7 +3,8 @@ import { COSIGN_ATTESTATION_ARTIFACT_TYPE } from '../../discover/index.js';
 import { SignetError, toSignetError } from '../../errors.js';
 import type { VerifierReport } from '../../pipeline/result.types.js';
 import type { ImageReference } from '../../reference/index.js';
-import type { ArtifactVerifier, ArtifactVerifyInput, ReportRule } from '../verifier.types.js';
+import type { ArtifactRule } from '../../policy/index.js';
+import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
 import { SIGSTORE_BUNDLE_MEDIA_TYPES } from './bundle.js';
 import { judgeBundle, judgeBundles, type BundleVerdict, type JudgedBundle } from './bundle-proofs.js';
 import { loadCosignPolicies, type LoadedPolicy } from './loaded-policy.js';
@@ -254,7 +255,7 @@ export function createCosignVerifier(config: CosignVerifierConfig): ArtifactVeri
       const ofBundles = judged.map(
         (report) => bundles.get(report) ?? { report, entries: [], proof: undefined },
       );
-      const rule: ReportRule = ruleFor(artifactType);
+      const rule: ArtifactRule = ruleFor(artifactType);
       const verdict = judgeBundles(policy, ofBundles, rule);
       const summary = toBundlesReport(config.name, subject, artifactType, policy, ofBundles, verdict);
       return [...reports.filter((report) => !judged.includes(report)), applyRequired(policy, summary)];
