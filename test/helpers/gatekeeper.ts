@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { issueProfileCertificate } from './e2e-pki.js';
 import { logTail, startPeer, waitForPeer, type PeerProcess } from './e2e-process.js';
 import type { KubeApiserver } from './kube-apiserver.js';
 import { toProviderResource } from '../../provider/server/provider-cr.js';
-import { createCa, issue, type KeyPair } from './pki.js';
+import { createCa, issue, issueProfileCertificate, type KeyPair } from './pki.js';
 import { freePort, REPO_ROOT, startProvider, type StartedProvider } from './process.js';
 import { toolPath } from './tools.js';
 

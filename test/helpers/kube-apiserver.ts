@@ -9,10 +9,9 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { issueProfileCertificate } from './e2e-pki.js';
 import { logTail, startPeer, waitForPeer, type PeerProcess } from './e2e-process.js';
 import { openssl } from './openssl-ca.js';
-import { createCa, issue, type KeyPair } from './pki.js';
+import { createCa, issue, issueProfileCertificate, type KeyPair } from './pki.js';
 import { freePort } from './process.js';
 import { toolPath } from './tools.js';
 
