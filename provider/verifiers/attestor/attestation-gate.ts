@@ -21,11 +21,22 @@ function toNamePattern(pattern: string): RegExp | undefined {
   return new RegExp(`^${body}$`, 'u');
 }
 
+// Compiled once per policy of a snapshot (policies are immutable), not on every admission request.
+const compiledWhitelists = new WeakMap<AttestationPolicyConfig, readonly RegExp[]>();
+
+function whitelistOf(policy: AttestationPolicyConfig): readonly RegExp[] {
+  let matchers = compiledWhitelists.get(policy);
+  if (matchers === undefined) {
+    matchers = policy.admissionWhitelistPatterns.flatMap((pattern) => toNamePattern(pattern) ?? []);
+    compiledWhitelists.set(policy, matchers);
+  }
+  return matchers;
+}
+
 function isWhitelisted(policy: AttestationPolicyConfig, reference: ImageReference): boolean {
-  return policy.admissionWhitelistPatterns.some((pattern) => {
-    const matcher = toNamePattern(pattern);
-    return matcher !== undefined && (matcher.test(reference.original) || matcher.test(reference.normalized));
-  });
+  return whitelistOf(policy).some(
+    (matcher) => matcher.test(reference.original) || matcher.test(reference.normalized),
+  );
 }
 
 /** The policies of a namespace that `reference` must satisfy: those whose whitelist does not admit it. */
