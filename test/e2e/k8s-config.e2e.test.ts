@@ -21,6 +21,7 @@ import { startKubeApiserver, type KubeApiserver } from '../helpers/kube-apiserve
 import { createNotationSigner, type NotationSigner } from '../helpers/notation.js';
 import type { StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { seedConfigWithCertificate } from '../helpers/seeds.js';
 
 const VERIFY = '/ratify/gatekeeper/v1/verify';
 const RELEASE = 'signet';
@@ -156,18 +157,14 @@ describe('Kubernetes configuration source', () => {
       expect(store.error).toBeUndefined();
     });
 
-    it("rejects the seed's Verifier precisely (its trust policy has no trusted identity) and records a Warning Event", async () => {
+    it("accepts the seed's Verifier (strict, any identity) and records no Warning Event", async () => {
       const status = await waitForStatus(
         'verifiers',
         'verifier-notary-inline',
         undefined,
-        (s) => s.issuccess === false,
+        (s) => s.issuccess === true,
       );
-      // notation's own wording: the seed ends at `trustedIdentities:` with no entry.
-      expect(status.error).toBe(
-        'oci trust policy: trust policy statement "default" is either missing trust stores or trusted identities, both must be specified',
-      );
-      expect(String(status.brieferror).length).toBeLessThanOrEqual(33);
+      expect(status.error).toBeUndefined();
       const { stdout } = await api.kubectl([
         'get',
         'events',
@@ -177,16 +174,16 @@ describe('Kubernetes configuration source', () => {
         '-o',
         'json',
       ]);
-      const events = (JSON.parse(stdout) as { items: { reason: string; type: string; message: string }[] })
-        .items;
-      expect(events).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({
-            reason: 'ConfigurationRejected',
-            type: 'Warning',
-            message: status.error,
-          }),
-        ]),
+      const events = (JSON.parse(stdout) as { items: { type: string }[] }).items;
+      expect(events.filter((event) => event.type === 'Warning')).toEqual([]);
+      // Ratify's sample CA signed none of the test images: its verifier denies the test signer's image.
+      expect(await isAllowed(imageA.reference)).toBe(false);
+    });
+
+    it('with the test CA in place of the sample CA, allows the signed image', async () => {
+      await apply(await seedConfigWithCertificate('verify-config-kmp.yaml', certificateA));
+      timings.seedWithTestCa = await waitFor('the seed-shaped config to allow image A', () =>
+        isAllowed(imageA.reference),
       );
     });
 
@@ -212,6 +209,12 @@ describe('Kubernetes configuration source', () => {
       const properties = status.properties as { certificates: { subject: string }[] };
       expect(properties.certificates[0]?.subject).toContain('CN=Ratify Sample');
       expect(await isAllowed(imageA.reference)).toBe(true);
+      // The seed's Verifier goes, so that the tests below judge by the test's own Verifier alone.
+      await api.kubectl(['delete', 'verifier', 'verifier-notary-inline']);
+      await waitFor(
+        'one verifier report per image',
+        async () => (await verdict(imageA.reference)).value?.verifierReports?.length === 1,
+      );
     });
   });
 

@@ -1,17 +1,37 @@
-// The shared seed documents (`../shared/seeds` beside the repository, or SIGNET_SEEDS_DIR), read in place, and
+// The seed documents and their configs (test/seeds, copied unchanged from the product documents), and
 // seed 004's Kyverno policy adapted to a test bed and converted by `signet import kyverno`.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { REPO_ROOT } from './process.js';
 import { runSignetCli, type CliRun } from './signet-cli.js';
 
-/** The path of one seed file; a missing one is an error naming SIGNET_SEEDS_DIR. */
+/** Where the seed documents and configs live inside the repository. */
+export const SEEDS_DIR = join(REPO_ROOT, 'test', 'seeds');
+
+/** The path of one seed file; a missing one is an error. */
 export function seedPath(name: string): string {
-  const path = join(process.env.SIGNET_SEEDS_DIR ?? join(REPO_ROOT, '..', 'shared', 'seeds'), name);
-  if (!existsSync(path)) throw new Error(`seed ${path} is missing (set SIGNET_SEEDS_DIR to override)`);
+  const path = join(SEEDS_DIR, name);
+  if (!existsSync(path)) throw new Error(`seed ${path} is missing`);
   return path;
+}
+
+/**
+ * A seed config (`verify-config-kmp.yaml` or `verify-config-certificatestore.yaml`) with its inline certificate
+ * replaced by `certificatePem` (the test's own CA: Ratify's sample CA has no public private key) and nothing else
+ * changed, as YAML text.
+ */
+export async function seedConfigWithCertificate(name: string, certificatePem: string): Promise<string> {
+  const path = seedPath(name);
+  const documents = parseAllDocuments(await readFile(path, 'utf8'));
+  const provider = documents.find((document) =>
+    ['KeyManagementProvider', 'CertificateStore'].includes(String(document.get('kind'))),
+  );
+  if (provider?.getIn(['spec', 'parameters', 'value']) === undefined)
+    throw new Error(`${path} no longer has an inline certificate provider`);
+  provider.setIn(['spec', 'parameters', 'value'], certificatePem);
+  return documents.map((document) => document.toString()).join('---\n');
 }
 
 interface KyvernoSeedPolicy {

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { seedPath } from '../helpers/seeds.js';
 import {
   DEFAULT_POLICY,
   createSnapshot,
@@ -9,21 +7,6 @@ import {
   toTrustStoreProviders,
 } from '../../provider/config/index.js';
 import type { ConfigKind, ConfigSnapshot, NotationVerifierConfig } from '../../provider/config/index.js';
-
-/** The shared seeds, read in place (never copied): `../shared/seeds` beside the repository. */
-const SEEDS_DIR =
-  process.env.SIGNET_SEEDS_DIR ??
-  join(fileURLToPath(new URL('../..', import.meta.url)), '..', 'shared', 'seeds');
-
-function seedPath(name: string): string {
-  const path = join(SEEDS_DIR, name);
-  if (!existsSync(path)) {
-    throw new Error(
-      `seed ${path} is missing: the tests read ../shared/seeds in place (set SIGNET_SEEDS_DIR to override)`,
-    );
-  }
-  return path;
-}
 
 async function loadSeed(name: string): Promise<ConfigSnapshot> {
   const path = seedPath(name);
@@ -58,9 +41,7 @@ describe('seed configurations', () => {
         artifactTypes: ['application/vnd.cncf.notary.signature'],
         verificationCerts: [],
       });
-      // The seed files end at `trustedIdentities:` with no entry; the source documents (seeds
-      // 000/002/003) list `- "*"`. Loaded as written (null); the notation verifier applies
-      // notation's rule to it (a strict statement needs trusted identities).
+      // As the source documents (seeds 000/002/003) write it: strict, every scope, any identity.
       expect(verifier.trustPolicyDoc).toEqual({
         version: '1.0',
         trustPolicies: [
@@ -69,7 +50,7 @@ describe('seed configurations', () => {
             registryScopes: ['*'],
             signatureVerification: { level: 'strict' },
             trustStores: ['ca:certs'],
-            trustedIdentities: null,
+            trustedIdentities: ['*'],
           },
         ],
       });

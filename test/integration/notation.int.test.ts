@@ -9,8 +9,7 @@ import { createNotationSigner, type NotationSigner } from '../helpers/notation.j
 import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { notationConfig } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-
-const SEEDS = process.env.SIGNET_SEEDS_DIR ?? join(import.meta.dirname, '../../../shared/seeds');
+import { seedConfigWithCertificate, seedPath } from '../helpers/seeds.js';
 
 let dir: string;
 let withReferrers: TestRegistry;
@@ -128,9 +127,32 @@ describe('trusted identities', () => {
   });
 });
 
-describe('seed configuration (AKS Image Integrity) loaded unchanged', () => {
-  it('loads, and fails closed on a signature its sample CA did not issue', async () => {
-    const seed = await readFile(join(SEEDS, 'verify-config-kmp.yaml'), 'utf8');
+describe('seed configuration (AKS Image Integrity)', () => {
+  it.each(['verify-config-kmp.yaml', 'verify-config-certificatestore.yaml'])(
+    '%s with the test CA in place of the sample CA allows the signed image and denies the unsigned one',
+    async (seedFile) => {
+      const provider = await providerWith(
+        await seedConfigWithCertificate(seedFile, await readFile(trusted.certificatePath, 'utf8')),
+      );
+      const repository = `seed/${seedFile.replace('.yaml', '')}`;
+      const [signed, unsigned] = await Promise.all([
+        pushImage(withReferrers, repository, 'signed'),
+        pushImage(withReferrers, repository, 'unsigned'),
+      ]);
+      await trusted.sign(`${withReferrers.host}/${repository}@${signed.digest}`);
+      const allowed = await verify(provider, signed.reference);
+      expect(allowed.value?.isSuccess).toBe(true);
+      expect(allowed.value?.verifierReports?.[0]?.name).toBe('notation');
+      const denied = await verify(provider, unsigned.reference);
+      expect(denied.value?.isSuccess).toBe(false);
+      expect(denied.value?.verifierReports?.[0]?.message).toBe(
+        `image verification failed for ${unsigned.reference}: signature not found`,
+      );
+    },
+  );
+
+  it('loads unchanged, and fails closed on a signature its sample CA did not issue', async () => {
+    const seed = await readFile(seedPath('verify-config-kmp.yaml'), 'utf8');
     const provider = await providerWith(seed);
     const image = await pushImage(withReferrers, 'seed/app', 'v1');
     await trusted.sign(`${withReferrers.host}/seed/app@${image.digest}`);

@@ -24,7 +24,7 @@ const manifestAccept = [ociManifest, ociIndex, 'application/vnd.docker.distribut
 );
 const notationSignature = 'application/vnd.cncf.notary.signature';
 const layoutVectors = fileURLToPath(
-  new URL('../../../shared/vectors/notation-e2e/test/e2e/testdata/registry/oci_layout/', import.meta.url),
+  new URL('../vectors/data/notation-e2e/test/e2e/testdata/registry/oci_layout/', import.meta.url),
 );
 
 const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -1,5 +1,5 @@
 /**
- * notaryproject/notation-core-go data (../shared/vectors/notation-core-go): the JWS and COSE
+ * notaryproject/notation-core-go data (test/vectors/data/notation-core-go): the JWS and COSE
  * conformance encodings, certificate-file parsing, the code-signing and timestamping certificate
  * rules, and the timestamp token that must not verify.
  */

@@ -1,5 +1,5 @@
 /**
- * notaryproject/notation end-to-end data (../shared/vectors/notation-e2e): the signed OCI layouts
+ * notaryproject/notation end-to-end data (test/vectors/data/notation-e2e): the signed OCI layouts
  * read from disk and verified under the upstream trust policies and stores, with the outcomes the
  * vectors README states. Rows marked "derived" follow notation's semantics where upstream does not
  * run that exact combination.

@@ -1,5 +1,5 @@
 /**
- * notaryproject/notation-go unit-test data (../shared/vectors/notation-go): mock JWS envelopes,
+ * notaryproject/notation-go unit-test data (test/vectors/data/notation-go): mock JWS envelopes,
  * trust-store layouts, trusted-identity certificates, and the authentic-timestamp envelopes and
  * countersignatures, with the outcomes the vectors README states.
  */
@@ -513,7 +513,7 @@ describe('notation-go vectors', () => {
     });
   });
 
-  it('reads vectors from the shared folder', () => {
-    expect(vectorPath(GO)).toMatch(/shared\/vectors\/notation-go$/);
+  it('reads vectors from inside the repository', () => {
+    expect(vectorPath(GO)).toMatch(/test\/vectors\/data\/notation-go$/);
   });
 });

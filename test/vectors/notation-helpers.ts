@@ -1,5 +1,5 @@
 /**
- * Shared readers for the Notary Project vectors in ../shared/vectors: files, trust stores laid out
+ * Shared readers for the Notary Project vectors in test/vectors/data: files, trust stores laid out
  * as notation lays them out, trust policies, and OCI image layouts read straight from disk.
  */
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseTrustStores, type TrustStores, type TrustStoreType } from '../../provider/trust/index.js';
 import type { SubjectDescriptor } from '../../provider/verifiers/notation/index.js';
 
-export const VECTORS_ROOT = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
+export const VECTORS_ROOT = fileURLToPath(new URL('./data/', import.meta.url));
 
 export function vectorPath(...parts: string[]): string {
   return join(VECTORS_ROOT, ...parts);

@@ -1,7 +1,7 @@
 /**
  * CRL data from notaryproject/notation (test/e2e/testdata/config/crl) and notation-core-go
  * (revocation/crl/testdata), run through signet's CRL parsing and validation. Expectations come from
- * ../shared/vectors/README.md; the clock is pinned to a moment when the upstream CRLs were fresh.
+ * test/vectors/data/README.md; the clock is pinned to a moment when the upstream CRLs were fresh.
  */
 import { parseCertificateBundle, type Certificate } from '../../provider/trust/index.js';
 import {

@@ -1,5 +1,5 @@
 /**
- * notaryproject/tspclient-go data (../shared/vectors/tspclient-go): RFC 3161 tokens and responses
+ * notaryproject/tspclient-go data (test/vectors/data/tspclient-go): RFC 3161 tokens and responses
  * checked by signet's timestamp verification, with the outcomes the vectors README states. signet
  * verifies tokens the way tspclient's SignedToken does (signer named by SigningCertificateV2, TSA
  * chain to a trusted root, timeStamping EKU); CMS-layer rows are run at that layer where the

@@ -1,5 +1,5 @@
 /**
- * Sigstore bundle vectors (../shared/vectors): the 70 sigstore-conformance `bundle-verify` cases, each
+ * Sigstore bundle vectors (test/vectors/data): the 70 sigstore-conformance `bundle-verify` cases, each
  * run with the artifact bytes and with only its digest, plus the sigstore-js and cosign testdata bundles.
  * The expected outcome always comes from the vector (directory name `_fail` suffix, README table), never
  * from signet.

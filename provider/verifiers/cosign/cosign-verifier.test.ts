@@ -36,7 +36,7 @@ const trusted = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 let dir: string;
 let trustedPath: string;
-/** The public-good trusted_root.json from sigstore-js's TUF seeds (../shared/vectors), written to a file. */
+/** The public-good trusted_root.json from sigstore-js's TUF seeds (test/vectors/data), written to a file. */
 let productionRootPath: string;
 
 beforeAll(() => {
@@ -46,7 +46,7 @@ beforeAll(() => {
   const seeds = JSON.parse(
     readFileSync(
       fileURLToPath(
-        new URL('../../../../shared/vectors/sigstore-js/packages/tuf/seeds.json', import.meta.url),
+        new URL('../../../test/vectors/data/sigstore-js/packages/tuf/seeds.json', import.meta.url),
       ),
       'utf8',
     ),

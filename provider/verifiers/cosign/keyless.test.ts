@@ -20,7 +20,7 @@ import {
  * The layer cosign v2 would write for the sigstore-conformance `happy-path-v0.1` signature: same
  * certificate, signature, hashedrekord entry and SET, rearranged into cosign's annotations.
  */
-const VECTORS = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
+const VECTORS = fileURLToPath(new URL('../../../test/vectors/data/', import.meta.url));
 const CASE = `${VECTORS}sigstore-conformance/test/assets/bundle-verify/`;
 
 interface SerializedV01Bundle {

@@ -32,38 +32,29 @@ function configError(source: string, reason: string): SignetError {
 /** A node:crypto public key as a cosign verification key: ECDSA P-256/384/521, RSA 2048–8192 bits or Ed25519. */
 export function toCosignPublicKey(source: string, key: KeyObject): CosignPublicKey {
   const details = key.asymmetricKeyDetails ?? {};
-  switch (key.asymmetricKeyType) {
-    case 'ec': {
-      const curve = CURVES[details.namedCurve ?? ''];
-      if (curve === undefined)
-        throw configError(
-          source,
-          `ECDSA curve ${details.namedCurve ?? 'unknown'} is not supported (P-256, P-384, P-521)`,
-        );
-      return { source, algorithm: 'ecdsa', description: `ECDSA ${curve}`, key };
-    }
-    case 'rsa': {
-      const bits = details.modulusLength ?? 0;
-      if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS)
-        throw configError(
-          source,
-          `RSA keys must have ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits, this one has ${bits}`,
-        );
-      return { source, algorithm: 'rsa', description: `RSA ${bits}`, key };
-    }
-    case 'ed25519':
-      return { source, algorithm: 'ed25519', description: 'Ed25519', key };
-    case 'rsa-pss':
-    case 'dsa':
-    case 'ed448':
-    case 'x25519':
-    case 'x448':
-    case undefined:
+  // Checked one by one rather than by an exhaustive switch: each Node major adds key types (ML-DSA, SLH-DSA, …)
+  // that cosign does not sign with, and those all take the same refusal below.
+  const type = key.asymmetricKeyType;
+  if (type === 'ec') {
+    const curve = CURVES[details.namedCurve ?? ''];
+    if (curve === undefined)
       throw configError(
         source,
-        `key type ${key.asymmetricKeyType ?? 'unknown'} is not supported (ECDSA, RSA, Ed25519)`,
+        `ECDSA curve ${details.namedCurve ?? 'unknown'} is not supported (P-256, P-384, P-521)`,
       );
+    return { source, algorithm: 'ecdsa', description: `ECDSA ${curve}`, key };
   }
+  if (type === 'rsa') {
+    const bits = details.modulusLength ?? 0;
+    if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS)
+      throw configError(
+        source,
+        `RSA keys must have ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits, this one has ${bits}`,
+      );
+    return { source, algorithm: 'rsa', description: `RSA ${bits}`, key };
+  }
+  if (type === 'ed25519') return { source, algorithm: 'ed25519', description: 'Ed25519', key };
+  throw configError(source, `key type ${type ?? 'unknown'} is not supported (ECDSA, RSA, Ed25519)`);
 }
 
 /** A SubjectPublicKeyInfo (DER), as key providers hold it. */

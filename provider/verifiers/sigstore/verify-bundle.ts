@@ -9,12 +9,13 @@ import {
   type Bundle,
   type TransparencyLogEntry,
 } from '@sigstore/bundle';
-import { crypto as sigstoreCrypto, dsse, type RFC3161Timestamp, type X509Certificate } from '@sigstore/core';
+import { crypto as sigstoreCrypto, type RFC3161Timestamp, type X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { toSignedEntity, VerificationError, type SignedEntity } from '@sigstore/verify';
 // The package's Verifier runs every check in one go with fixed thresholds; signet needs tLogVerify /
-// ctLogVerify switches, Rekor v2 hashedrekord-over-DSSE entries and a named reason per check, so it
-// composes the package's own check functions (pinned 3.1.x; these files have no `exports` barrier).
+// ctLogVerify switches and a named reason per check, so it composes the package's own check functions
+// (pinned 4.x; these files have no `exports` barrier). Since 4.x the package compares a Rekor v2
+// hashedrekord entry over a DSSE envelope with the PAE digest itself (compareSignedDigest).
 import { verifyCertificateChain } from '@sigstore/verify/dist/key/certificate.js';
 import { verifySCTs } from '@sigstore/verify/dist/key/sct.js';
 import { getTSATimestamp } from '@sigstore/verify/dist/timestamp/index.js';
@@ -202,6 +203,7 @@ function toMessageContent(
     signature,
     compareSignature: (candidate) => entity.signature.compareSignature(candidate),
     compareDigest: (candidate) => entity.signature.compareDigest(candidate),
+    compareSignedDigest: (candidate) => entity.signature.compareSignedDigest(candidate),
     verifySignature: (key) => {
       const verdict = verifyPrehashedSignature(key, algorithm, artifactDigest, signature);
       if (verdict === undefined) {
@@ -214,31 +216,6 @@ function toMessageContent(
       }
       return verdict;
     },
-  };
-}
-
-/**
- * Rekor v2 logs DSSE envelopes as `hashedrekord` 0.0.2 whose digest is SHA-256 of the DSSE
- * pre-authentication encoding (rekor-v2 spec §6.1.4); @sigstore/verify 3.1 compares the payload hash.
- */
-function contentForEntry(
-  bundle: Bundle,
-  entry: TransparencyLogEntry,
-  content: SignedEntity['signature'],
-): SignedEntity['signature'] {
-  if (bundle.content.$case !== 'dsseEnvelope') return content;
-  const kind = entry.kindVersion;
-  if (kind?.kind !== 'hashedrekord' || kind.version !== '0.0.2') return content;
-  const envelope = bundle.content.dsseEnvelope;
-  const paeDigest = sigstoreCrypto.digest(
-    'sha256',
-    dsse.preAuthEncoding(envelope.payloadType, envelope.payload),
-  );
-  return {
-    signature: content.signature,
-    compareSignature: (candidate) => envelope.signatures.length === 1 && content.compareSignature(candidate),
-    compareDigest: (candidate) => sigstoreCrypto.bufferEqual(candidate, paeDigest),
-    verifySignature: (key) => content.verifySignature(key),
   };
 }
 
@@ -280,7 +257,7 @@ function verifyTlogEntries(bundle: Bundle, entity: SignedEntity, options: Sigsto
       });
     }
     try {
-      verifyTLogBody(entry, contentForEntry(bundle, entry, entity.signature));
+      verifyTLogBody(entry, entity.signature);
     } catch (error) {
       throw failure(
         'SIGNATURE_INVALID',
