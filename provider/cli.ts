@@ -179,10 +179,10 @@ function createRuntime(
         result.isSuccess ? 'success' : result.error?.kind === 'verdict' ? 'failure' : 'inconclusive',
       ...(metrics === undefined ? {} : { observer: metrics.cacheObserver('verdicts') }),
     }),
-    resolutions: createTtlCache<Descriptor>({
-      ttlMs: 30_000,
+    digestDescriptors: createTtlCache<Descriptor>({
+      ttlMs: 300_000,
       maxEntries: 10_000,
-      ...(metrics === undefined ? {} : { observer: metrics.cacheObserver('resolutions') }),
+      ...(metrics === undefined ? {} : { observer: metrics.cacheObserver('digest_descriptors') }),
     }),
     maxSignaturesPerImage: options.maxSignatures,
     onImage: (result, seconds) => {

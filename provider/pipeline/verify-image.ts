@@ -1,4 +1,4 @@
-import { verdictCacheKey, type ResultCache, type TtlCache } from '../cache/index.js';
+import { createSingleflight, verdictCacheKey, type ResultCache, type TtlCache } from '../cache/index.js';
 import {
   toNamespaceView,
   type AttestationPolicyConfig,
@@ -34,8 +34,11 @@ export interface PipelineDeps {
   readonly verifiersFor: (snapshot: ConfigSnapshot, view: NamespaceView) => readonly ArtifactVerifier[];
   /** Verdicts keyed by subject digest + config generation (never by tag). */
   readonly verdicts: ResultCache<ImageResult>;
-  /** Tag → descriptor resolutions, kept briefly. */
-  readonly resolutions: TtlCache<Descriptor>;
+  /**
+   * Descriptors of digest references (content-addressed, so they cannot change). Tags are never kept: a tag
+   * moved to another image must never reuse what the old image resolved to.
+   */
+  readonly digestDescriptors: TtlCache<Descriptor>;
   /** Signature artifacts judged per image at most; more is LIMIT_EXCEEDED. */
   readonly maxSignaturesPerImage: number;
   readonly onImage?: (result: ImageResult, durationSeconds: number) => void;
@@ -52,23 +55,33 @@ const KNOWN_ARTIFACT_TYPES: readonly string[] = Object.values(ARTIFACT_TYPES);
 export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
   const now = deps.now ?? (() => new Date());
 
+  // Concurrent admissions of one tag share one resolution in flight; none outlives it.
+  const tagResolutions = createSingleflight<Descriptor>();
+
   async function resolveDescriptor(
     registry: RegistryClient,
     reference: ImageReference,
     call: RegistryCallOptions,
   ): Promise<Descriptor> {
     const cacheKey = reference.normalized;
-    const cached = deps.resolutions.get(cacheKey);
+    if (reference.digest === undefined) {
+      return tagResolutions.run(
+        cacheKey,
+        (signal) => registry.resolveDigest(reference, { ...call, signal, stage: 'resolve' }),
+        call.signal,
+      );
+    }
+    const cached = deps.digestDescriptors.get(cacheKey);
     if (cached !== undefined) return cached;
     const descriptor = await registry.resolveDigest(reference, { ...call, stage: 'resolve' });
-    if (reference.digest !== undefined && descriptor.digest !== reference.digest) {
+    if (descriptor.digest !== reference.digest) {
       throw new SignetError('DIGEST_MISMATCH', {
         stage: 'resolve',
         reason: `registry ${reference.registry} answered digest ${descriptor.digest} for ${reference.normalized}`,
         details: { host: reference.registry },
       });
     }
-    deps.resolutions.set(cacheKey, descriptor);
+    deps.digestDescriptors.set(cacheKey, descriptor);
     return descriptor;
   }
 
