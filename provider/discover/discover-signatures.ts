@@ -13,6 +13,25 @@ function protocolError(subject: ImageReference, reason: string): SignetError {
   });
 }
 
+/**
+ * More wanted artifacts than the per-image cap: a definite no, decided from what the registry lists (or
+ * found), so it is a verdict and none of the listed manifests needs fetching.
+ */
+function tooManyArtifacts(subject: ImageReference, seen: number, limit: number, where: string): SignetError {
+  return new SignetError('LIMIT_EXCEEDED', {
+    stage: 'discover',
+    reason: `${seen} signature artifacts ${where} for ${subject.normalized}, more than the limit of ${limit} per image`,
+    remediation:
+      'Delete signature artifacts the image no longer needs, or raise the per-image signature limit (--max-signatures).',
+    details: { host: subject.registry, limit: 'maxArtifacts', limitValue: limit, observed: seen },
+  });
+}
+
+const LISTING_NAMES: Readonly<Record<Discovery['referrersSource'], string>> = {
+  referrersApi: 'listed by the referrers API',
+  tagSchema: 'listed by the referrers tag-schema index',
+};
+
 /** The artifact type a manifest declares: `artifactType`, else its config media type (OCI 1.1). */
 function declaredArtifactType(fetched: FetchedManifest): string | undefined {
   const { manifest } = fetched;
@@ -94,7 +113,8 @@ async function fetchCosignTag(
  * Finds the signature artifacts of a digest-pinned subject: referrers of the wanted artifact
  * types (the referrers API, else the `sha256-<hex>` tag-schema index), plus cosign's `.sig` and `.att` tags.
  * Every artifact manifest is fetched by digest and verified; counts are bounded by the client's
- * limits. Fetches run concurrently (bounded per host by the client); the first failure cancels the rest.
+ * limits, and by `maxArtifacts` before any referrer manifest is fetched. Fetches run concurrently (bounded
+ * per host by the client); the first failure cancels the rest.
  */
 export async function discoverSignatures(
   client: RegistryClient,
@@ -114,6 +134,8 @@ export async function discoverSignatures(
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     stage: 'discover',
   };
+  const isWanted = options.isWanted ?? (() => true);
+  const { maxArtifacts } = options;
   const wantCosignTag = options.cosignTag ?? options.artifactTypes.includes(ARTIFACT_TYPES.cosignSignature);
   const wantAttestationTag =
     options.cosignAttestationTag ?? options.artifactTypes.includes(COSIGN_ATTESTATION_ARTIFACT_TYPE);
@@ -142,8 +164,18 @@ export async function discoverSignatures(
         artifactTypes: options.artifactTypes,
       });
       const unique = [
-        ...new Map(listing.descriptors.map((descriptor) => [descriptor.digest, descriptor])).values(),
+        ...new Map(
+          listing.descriptors
+            // A descriptor listed without a type is judged by the type its manifest declares.
+            .filter(
+              (descriptor) => descriptor.artifactType === undefined || isWanted(descriptor.artifactType),
+            )
+            .map((descriptor) => [descriptor.digest, descriptor]),
+        ).values(),
       ];
+      // Decided from the listing alone: none of the listed manifests is fetched.
+      if (maxArtifacts !== undefined && unique.length > maxArtifacts)
+        throw tooManyArtifacts(subject, unique.length, maxArtifacts, LISTING_NAMES[listing.source]);
       const settled = await Promise.allSettled(
         unique.map((descriptor) =>
           cancelOnFailure(fetchReferrer(client, subject, subjectDigest, descriptor, callOptions)),
@@ -151,7 +183,10 @@ export async function discoverSignatures(
       );
       const artifacts = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
       if (artifacts.length !== settled.length) throw toSignetError(firstFailure?.error, 'discover');
-      return { source: listing.source, artifacts };
+      return {
+        source: listing.source,
+        artifacts: artifacts.filter((artifact) => isWanted(artifact.artifactType)),
+      };
     })(),
   );
   // Everything settles before deciding, so no fetch outlives the call unobserved.
@@ -169,9 +204,12 @@ export async function discoverSignatures(
     const tagged = tag.status === 'fulfilled' ? tag.value : undefined;
     if (
       tagged !== undefined &&
+      isWanted(tagged.artifactType) &&
       !artifacts.some((artifact) => artifact.descriptor.digest === tagged.descriptor.digest)
     )
       artifacts.push(tagged);
   }
+  if (maxArtifacts !== undefined && artifacts.length > maxArtifacts)
+    throw tooManyArtifacts(subject, artifacts.length, maxArtifacts, 'found');
   return { subject, artifacts, referrersSource: referrers.value.source };
 }

@@ -33,6 +33,16 @@ export interface DiscoverOptions extends RegistryCallOptions {
   readonly cosignTag?: boolean;
   /** Also look for cosign's `.att` tag (default: when `artifactTypes` includes cosign's attestation type). */
   readonly cosignAttestationTag?: boolean;
+  /**
+   * Which artifact types someone will judge (default: all that are looked for). Others are neither fetched,
+   * counted nor returned.
+   */
+  readonly isWanted?: (artifactType: string) => boolean;
+  /**
+   * Most wanted artifacts per subject. A referrers listing (or tag-schema index) naming more is LIMIT_EXCEEDED
+   * before any of their manifests is fetched, so a subject with many referrers costs one listing, not one fetch each.
+   */
+  readonly maxArtifacts?: number;
 }
 
 export interface ResolveOptions extends RegistryCallOptions {

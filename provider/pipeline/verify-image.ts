@@ -5,7 +5,7 @@ import {
   type ConfigSnapshot,
   type NamespaceView,
 } from '../config/index.js';
-import { discoverSignatures } from '../discover/index.js';
+import { discoverSignatures, type Discovery } from '../discover/index.js';
 import { SignetError, toSignetError, type Stage } from '../errors.js';
 import { decide, ruleFor } from '../policy/index.js';
 import { parseImageKey, type ImageKey, type ImageReference } from '../reference/index.js';
@@ -107,22 +107,42 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     const wanted = new Set(
       verifiers.flatMap((v) => (v.artifactTypes.includes('*') ? KNOWN_ARTIFACT_TYPES : v.artifactTypes)),
     );
-    const discovery = await discoverSignatures(registry, subject, {
-      ...call,
-      artifactTypes: [...wanted],
-      cosignTag:
-        wanted.has(ARTIFACT_TYPES.cosignSignature) || view.stores.some((store) => store.cosignEnabled),
+    const isJudged = (artifactType: string) => verifiers.some((v) => judges(v, artifactType));
+    // A definite "no" from discovery (too many signatures, a limit) is returned, not thrown, so that it is
+    // cached like any verdict: a subject listing many referrers must not cost a listing on every admission.
+    const refused = (error: SignetError): ImageResult => ({
+      key: imageKey.key,
+      isSuccess: false,
+      subject: subject.normalized,
+      reports: [],
+      error: error.forImage(image),
+      verifiedAt: now(),
     });
-    const artifacts = discovery.artifacts.filter((artifact) =>
-      verifiers.some((v) => judges(v, artifact.artifactType)),
-    );
-    if (artifacts.length > deps.maxSignaturesPerImage) {
-      throw new SignetError('LIMIT_EXCEEDED', {
-        stage: 'discover',
-        image,
-        reason: `${artifacts.length} signatures found, more than the limit of ${deps.maxSignaturesPerImage} per image`,
-        details: { limit: 'maxSignaturesPerImage', value: deps.maxSignaturesPerImage },
+    let discovery: Discovery;
+    try {
+      discovery = await discoverSignatures(registry, subject, {
+        ...call,
+        artifactTypes: [...wanted],
+        cosignTag:
+          wanted.has(ARTIFACT_TYPES.cosignSignature) || view.stores.some((store) => store.cosignEnabled),
+        isWanted: isJudged,
+        // Applied to the listing, before any signature manifest is fetched.
+        maxArtifacts: deps.maxSignaturesPerImage,
       });
+    } catch (error) {
+      if (error instanceof SignetError && error.kind === 'verdict') return refused(error);
+      throw error;
+    }
+    const artifacts = discovery.artifacts.filter((artifact) => isJudged(artifact.artifactType));
+    if (artifacts.length > deps.maxSignaturesPerImage) {
+      return refused(
+        new SignetError('LIMIT_EXCEEDED', {
+          stage: 'discover',
+          image,
+          reason: `${artifacts.length} signatures found, more than the limit of ${deps.maxSignaturesPerImage} per image`,
+          details: { limit: 'maxSignaturesPerImage', value: deps.maxSignaturesPerImage },
+        }),
+      );
     }
     const verifiedAt = now();
     const jobs = artifacts.flatMap((artifact) =>

@@ -117,6 +117,36 @@ describe('toVerifyResponse', () => {
       expect(response.response.items?.map((item) => item.key)).toEqual(['b', 'a', 'b']);
       expect(response.response.items?.every((item) => item.error === undefined)).toBe(true);
     });
+
+    it('answers too many signatures (LIMIT_EXCEEDED) as a denied item naming its code, not as systemError', () => {
+      const tooMany = result('many', {
+        isSuccess: false,
+        reports: [],
+        error: new SignetError('LIMIT_EXCEEDED', {
+          stage: 'discover',
+          image: 'many',
+          reason: '900 signature artifacts listed by the referrers API, more than the limit of 32 per image',
+        }),
+      });
+      const response = toVerifyResponse(
+        'externaldata.gatekeeper.sh/v1beta1',
+        ['many'],
+        new Map([['many', tooMany]]),
+        context,
+      );
+      expect(response.response.systemError).toBeUndefined();
+      expect(response.response.items).toHaveLength(1);
+      const value = response.response.items?.[0]?.value as ReturnType<typeof toRatifyResult>;
+      expect(value.isSuccess).toBe(false);
+      expect(value.verifierReports).toEqual([
+        expect.objectContaining({
+          isSuccess: false,
+          errorReason:
+            '900 signature artifacts listed by the referrers API, more than the limit of 32 per image',
+          extensions: { code: 'LIMIT_EXCEEDED', stage: 'discover' },
+        }),
+      ]);
+    });
   });
 
   describe('transient failures', () => {
