@@ -28,7 +28,7 @@ import type { RequestSite } from './registry-error.js';
 import { DEFAULT_RETRY_POLICY } from './retry.js';
 import { toReferrersFallbackTag } from './tags.js';
 import { createTransport } from './transport.js';
-import type { CallScope, HttpResponse } from './transport.js';
+import type { CallScope, HostResolver, HttpResponse } from './transport.js';
 import type {
   BlobCallOptions,
   Descriptor,
@@ -63,17 +63,32 @@ function matchesArtifactTypes(descriptor: Descriptor, artifactTypes: readonly st
   return descriptor.artifactType !== undefined && artifactTypes.includes(descriptor.artifactType);
 }
 
+/** Where redirects and token realms may lead (see "Egress rules" in README.md). */
+export interface RegistryEgressOptions {
+  /**
+   * Hosts (`host[:port]`, as a URL spells them) explicitly configured as destinations: a redirect or token realm
+   * may reach them even on a loopback or link-local address. Default: none.
+   */
+  readonly isConfiguredHost?: (host: string) => boolean;
+  /** Name resolution for every registry connection and egress check. Default: the system resolver. */
+  readonly resolveHost?: HostResolver;
+}
+
 /**
  * A client for the OCI distribution API. Transport only: it fetches and verifies content and
  * knows nothing about signatures. Create one per configuration snapshot.
  */
-export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
+export function createRegistryClient(
+  options: RegistryClientOptions & RegistryEgressOptions = {},
+): RegistryClient {
   const limits: RegistryLimits = { ...DEFAULT_REGISTRY_LIMITS, ...options.limits };
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const isInsecureRegistry = options.isInsecure ?? (() => false);
   const transport = createTransport({
     isInsecureHost: isInsecureRegistry,
+    ...(options.isConfiguredHost === undefined ? {} : { isConfiguredHost: options.isConfiguredHost }),
+    ...(options.resolveHost === undefined ? {} : { resolveHost: options.resolveHost }),
     ...(options.caBundle === undefined ? {} : { caBundle: options.caBundle }),
     retry,
     maxConcurrencyPerHost: options.maxConcurrencyPerHost ?? DEFAULT_MAX_CONCURRENCY_PER_HOST,
@@ -98,10 +113,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return { host: toRegistryHost(reference.registry), method, path: url.pathname, stage };
   }
 
-  function authTarget(reference: ImageReference, site: RequestSite): AuthTarget {
+  function authTarget(reference: ImageReference, url: URL, site: RequestSite): AuthTarget {
     return {
       registry: reference.registry,
       host: site.host,
+      url,
       scope: `repository:${reference.repository}:pull`,
       site,
     };
@@ -120,7 +136,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
     scope: CallScope,
   ): Promise<HttpResponse> {
-    const target = authTarget(reference, request.site);
+    const target = authTarget(reference, request.url, request.site);
     const send = (authorization: string | undefined): Promise<HttpResponse> =>
       transport.send(
         {
@@ -138,7 +154,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       );
     const first = await authorizer.authorizationFor(target, scope);
     const response = await send(first);
-    if (response.status !== 401) return response;
+    // Only the registry's own 401 starts the challenge flow: a redirect target's challenge gets no credentials.
+    if (response.status !== 401 || response.fromOtherOrigin) return response;
     const retried = await authorizer.answerChallenge(
       target,
       response.header('www-authenticate'),

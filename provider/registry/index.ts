@@ -9,7 +9,17 @@ export {
   toCredentialKey,
 } from './auth/credentials.js';
 export { createRegistryClient } from './client.js';
+export type { RegistryEgressOptions } from './client.js';
 export { computeDigest } from './content-digest.js';
+export type { DestinationClass, EgressContext, EgressVerdict } from './egress-policy.js';
+export {
+  checkDestination,
+  checkRedirect,
+  checkResolvedAddresses,
+  classifyAddress,
+  classifyHostname,
+  isLoopbackRegistryHost,
+} from './egress-policy.js';
 export type { RegistryLimits } from './limits.js';
 export { DEFAULT_REGISTRY_LIMITS } from './limits.js';
 export { parseNextLink } from './link-header.js';
@@ -24,6 +34,7 @@ export {
 export type { RetryPolicy } from './retry.js';
 export { DEFAULT_RETRY_POLICY, computeBackoffMs, parseRetryAfter } from './retry.js';
 export type { CosignTagKind } from './tags.js';
+export type { HostResolver, ResolvedAddress } from './transport.js';
 export { toCosignTag, toReferrersFallbackTag } from './tags.js';
 export type {
   BlobCallOptions,

@@ -1,11 +1,15 @@
+import { lookup as systemLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import axios from 'axios';
 import type { AxiosResponse } from 'axios';
 import { SignetError } from '../errors.js';
+import { checkDestination, checkRedirect, checkResolvedAddresses } from './egress-policy.js';
+import type { EgressContext, EgressVerdict } from './egress-policy.js';
 import { toNetworkError, toTimeoutError } from './registry-error.js';
 import type { RequestSite } from './registry-error.js';
 import { computeBackoffMs, isRetryableStatus, parseRetryAfter } from './retry.js';
@@ -17,6 +21,9 @@ import type { RegistryRequestEvent } from './registry.types.js';
 /** Enough of an error answer to name its OCI error code; the rest is discarded unread. */
 const ERROR_BODY_MAX_BYTES = 16 * 1024;
 const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers that name who is asking: never carried to another origin. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 
 export interface HttpRequest {
   readonly method: 'GET' | 'HEAD' | 'POST';
@@ -29,11 +36,19 @@ export interface HttpRequest {
   readonly maxBytes: number;
   /** The error for a success body over `maxBytes` (`observed` says how it was noticed). */
   readonly tooLarge: (observed: string) => SignetError;
+  /**
+   * The registry request whose answer named `url` (a token realm). The URL is then checked against the egress
+   * rules as a redirect target of that request would be, and its redirects are judged from that registry.
+   */
+  readonly namedBy?: { readonly url: URL; readonly site: RequestSite };
 }
 
 export interface HttpResponse {
   readonly status: number;
+  /** Empty for a failure status from another origin (a redirect target's error body is never read). */
   readonly body: Buffer;
+  /** The answer came from another origin than the request's (after a cross-origin redirect). */
+  readonly fromOtherOrigin: boolean;
   /** A response header (name case-insensitive), repeated values joined by `, `. */
   header(name: string): string | undefined;
 }
@@ -43,8 +58,21 @@ export interface CallScope {
   readonly deadline?: number;
 }
 
+/** One address a name resolves to. */
+export interface ResolvedAddress {
+  readonly address: string;
+  readonly family: 4 | 6;
+}
+
+/** Name resolution for registry connections: every address of a name. */
+export type HostResolver = (hostname: string) => Promise<readonly ResolvedAddress[]>;
+
 export interface TransportOptions {
   readonly isInsecureHost: (host: string) => boolean;
+  /** Hosts (`host[:port]`) explicitly configured, exempt from the egress address rules. Default: none. */
+  readonly isConfiguredHost?: (host: string) => boolean;
+  /** Name resolution for every connection (default: the system resolver, as Node's own). */
+  readonly resolveHost?: HostResolver;
   readonly caBundle?: string;
   readonly retry: RetryPolicy;
   readonly maxConcurrencyPerHost: number;
@@ -148,31 +176,169 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Resolves with the promise, or rejects as soon as `signal` aborts (the lookup itself cannot be cancelled). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+const systemResolver: HostResolver = async (hostname) =>
+  (await systemLookup(hostname, { all: true, verbatim: true })).map((entry) => ({
+    address: entry.address,
+    family: entry.family === 6 ? 6 : 4,
+  }));
+
+/** A Node `lookup` answering from `resolve`, honouring the family and `all` the socket asks for. */
+function toLookup(resolve: (hostname: string) => Promise<readonly ResolvedAddress[]>): LookupFunction {
+  return (hostname, lookupOptions, callback) => {
+    const requested = lookupOptions.family;
+    const family = requested === 'IPv4' ? 4 : requested === 'IPv6' ? 6 : requested;
+    resolve(hostname).then(
+      (addresses) => {
+        const wanted =
+          family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : addresses;
+        const [first] = wanted;
+        if (first === undefined) {
+          const error: NodeJS.ErrnoException = new Error(`no usable address for ${hostname}`);
+          error.code = 'ENOTFOUND';
+          callback(error, '', 0);
+        } else if (lookupOptions.all === true) {
+          callback(
+            null,
+            wanted.map((entry) => ({ address: entry.address, family: entry.family })),
+          );
+        } else {
+          callback(null, first.address, first.family);
+        }
+      },
+      (error: unknown) => {
+        callback(error instanceof Error ? error : new Error(String(error)), '', 0);
+      },
+    );
+  };
+}
+
+function sameOrigin(a: URL, b: URL): boolean {
+  return a.protocol === b.protocol && a.host === b.host;
+}
+
+function describeSite(site: RequestSite): string {
+  return `${site.method} ${site.path}`;
+}
+
+const REFUSED_DESTINATION_REMEDIATION =
+  'The registry sent signet to a destination it never contacts (plain HTTP after HTTPS, link-local, cloud ' +
+  'metadata, unspecified, or loopback for a registry that is not on loopback); fix the registry or its storage ' +
+  'redirect configuration.';
+
+function toRefusedRedirectError(site: RequestSite, reason: string): SignetError {
+  return new SignetError('REGISTRY_PROTOCOL', {
+    stage: site.stage,
+    reason: `registry ${site.host} redirected ${describeSite(site)} to a refused destination (${reason})`,
+    remediation: REFUSED_DESTINATION_REMEDIATION,
+    details: { host: site.host, status: 'redirect' },
+  });
+}
+
+function toRefusedRealmError(namedBy: RequestSite, reason: string): SignetError {
+  return new SignetError('REGISTRY_PROTOCOL', {
+    stage: namedBy.stage,
+    reason: `registry ${namedBy.host} named a token realm for ${describeSite(namedBy)} at a refused destination (${reason})`,
+    remediation: REFUSED_DESTINATION_REMEDIATION,
+    details: { host: namedBy.host, status: 'realm' },
+  });
+}
+
+/** How a hop connects: the pooled agents (the registry's own origin), or a fresh connection to checked addresses. */
+type HopConnection =
+  | { readonly $case: 'pooled' }
+  | { readonly $case: 'dedicated'; readonly pinned?: readonly ResolvedAddress[] };
+
+/** One request of a redirect chain. */
+interface Hop {
+  readonly method: HttpRequest['method'];
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+  /** The hop left the request's origin: its answer is another party's, its failures are not echoed. */
+  readonly otherOrigin: boolean;
+  readonly connection: HopConnection;
+}
+
+/** The next request after a 3xx (RFC 9110 §15.4): 303, and 301/302 after POST, become a GET without body. */
+function toRedirectedHop(
+  hop: Hop,
+  status: number,
+  url: URL,
+  origin: URL,
+  connection: HopConnection,
+): Hop | string {
+  const toGet =
+    status === 303 ? hop.method !== 'GET' && hop.method !== 'HEAD' : status <= 302 && hop.method === 'POST';
+  const method = toGet ? 'GET' : hop.method;
+  const body = toGet ? undefined : hop.body;
+  const crossOrigin = !sameOrigin(url, hop.url);
+  // A body carries grants and refresh tokens: it goes to no other origin.
+  if (body !== undefined && crossOrigin) return `it would resend the request body to ${url.host}`;
+  const headers = Object.fromEntries(
+    Object.entries(hop.headers).filter(([name]) => {
+      const lower = name.toLowerCase();
+      if (toGet && lower === 'content-type') return false;
+      return !(crossOrigin && CREDENTIAL_HEADERS.has(lower));
+    }),
+  );
+  return {
+    method,
+    url,
+    headers,
+    body,
+    otherOrigin: hop.otherOrigin || !sameOrigin(url, origin),
+    connection,
+  };
+}
+
 export function createTransport(options: TransportOptions): Transport {
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.maxConcurrencyPerHost });
+  const resolveHost = options.resolveHost ?? systemResolver;
+  const agentLookup = options.resolveHost === undefined ? {} : { lookup: toLookup(options.resolveHost) };
+  const ca = options.caBundle === undefined ? {} : { ca: [...rootCertificates, options.caBundle] };
+  const httpAgent = new http.Agent({
+    keepAlive: true,
+    maxSockets: options.maxConcurrencyPerHost,
+    ...agentLookup,
+  });
   const httpsAgent = new https.Agent({
     keepAlive: true,
     maxSockets: options.maxConcurrencyPerHost,
     rejectUnauthorized: true,
-    ...(options.caBundle === undefined ? {} : { ca: [...rootCertificates, options.caBundle] }),
+    ...ca,
+    ...agentLookup,
   });
+  // Destinations a registry named get connections of their own, never pooled: a pooled socket would skip the
+  // address check of the hop that reuses it. The lookup is given per request (pinned to the checked addresses).
+  const dedicatedHttpAgent = new http.Agent({ keepAlive: false });
+  const dedicatedHttpsAgent = new https.Agent({ keepAlive: false, rejectUnauthorized: true, ...ca });
+  const isConfiguredHost = options.isConfiguredHost ?? (() => false);
   const client = axios.create({
     httpAgent,
     httpsAgent,
-    maxRedirects: MAX_REDIRECTS,
+    // Redirects are followed below, one checked hop at a time (see the egress rules in README.md).
+    maxRedirects: 0,
     responseType: 'stream',
     decompress: true,
     validateStatus: () => true,
-    // A registry may redirect blobs to storage; never follow it down to plain HTTP unless allowed.
-    beforeRedirect: (redirect) => {
-      const protocol: unknown = redirect['protocol'];
-      const host: unknown = redirect['host'];
-      if (protocol === 'http:' && !(typeof host === 'string' && options.isInsecureHost(host))) {
-        throw new Error(
-          `refusing redirect to plain HTTP (${typeof host === 'string' ? host : 'unknown host'})`,
-        );
-      }
-    },
   });
   const semaphores = new Map<string, Semaphore>();
 
@@ -183,6 +349,48 @@ export function createTransport(options: TransportOptions): Transport {
       semaphores.set(host, semaphore);
     }
     return semaphore;
+  }
+
+  function egressContext(request: HttpRequest): EgressContext {
+    return {
+      registry: request.namedBy?.url ?? request.url,
+      isConfiguredHost,
+      isInsecureHost: options.isInsecureHost,
+    };
+  }
+
+  /** Applies an egress verdict: resolves and checks a name, or throws `refuse(reason)`. */
+  async function admit(
+    verdict: EgressVerdict,
+    destination: URL,
+    context: EgressContext,
+    signal: AbortSignal,
+    refuse: (reason: string) => SignetError,
+  ): Promise<HopConnection> {
+    if (verdict.$case === 'refused') throw refuse(verdict.reason);
+    if (sameOrigin(destination, context.registry)) return { $case: 'pooled' };
+    if (!verdict.resolveAndCheck) return { $case: 'dedicated' };
+    const addresses = await raceAbort(resolveHost(destination.hostname), signal);
+    const checked = checkResolvedAddresses(
+      destination.hostname,
+      addresses.map((entry) => entry.address),
+      context,
+    );
+    if (checked.$case === 'refused') throw refuse(checked.reason);
+    return { $case: 'dedicated', pinned: addresses };
+  }
+
+  function connectionConfig(connection: HopConnection): Record<string, unknown> {
+    if (connection.$case === 'pooled') return {};
+    const { pinned } = connection;
+    let lookup: LookupFunction | undefined;
+    if (pinned !== undefined) lookup = toLookup(() => Promise.resolve(pinned));
+    else if (options.resolveHost !== undefined) lookup = toLookup(options.resolveHost);
+    return {
+      httpAgent: dedicatedHttpAgent,
+      httpsAgent: dedicatedHttpsAgent,
+      ...(lookup === undefined ? {} : { lookup }),
+    };
   }
 
   async function attempt(request: HttpRequest, scope: CallScope): Promise<AttemptOutcome> {
@@ -200,41 +408,103 @@ export function createTransport(options: TransportOptions): Transport {
     else scope.signal.addEventListener('abort', onCallerAbort, { once: true });
     const started = performance.now();
     let status: number | 'error' = 'error';
+    const context = egressContext(request);
+    let hop: Hop | undefined;
     try {
-      const response = await client.request<Readable>({
+      const { namedBy } = request;
+      const first =
+        namedBy === undefined
+          ? ({ $case: 'pooled' } as const)
+          : await admit(
+              checkDestination(request.url, context),
+              request.url,
+              context,
+              controller.signal,
+              (reason) => toRefusedRealmError(namedBy.site, reason),
+            );
+      hop = {
         method: request.method,
-        url: request.url.toString(),
+        url: request.url,
         headers: { 'User-Agent': options.userAgent, ...request.headers },
-        data: request.body,
-        signal: controller.signal,
-      });
-      const stream = response.data;
-      // The body outlives axios' own abort wiring: destroy it ourselves when the attempt ends early.
-      const destroyOnAbort = (): void => {
-        stream.destroy(new Error('aborted'));
+        body: request.body,
+        otherOrigin: false,
+        connection: first,
       };
-      controller.signal.addEventListener('abort', destroyOnAbort, { once: true });
-      const header = toHeaderLookup(response);
-      const success = response.status >= 200 && response.status < 300;
-      try {
-        if (success) {
-          const declared = Number(header('content-length'));
-          if (request.method !== 'HEAD' && Number.isFinite(declared) && declared > request.maxBytes) {
+      for (let redirects = 0; ; redirects += 1) {
+        const current: Hop = hop;
+        const response = await client.request<Readable>({
+          method: current.method,
+          url: current.url.toString(),
+          headers: current.headers,
+          data: current.body,
+          signal: controller.signal,
+          ...connectionConfig(current.connection),
+        });
+        const stream = response.data;
+        // The body outlives axios' own abort wiring: destroy it ourselves when the attempt ends early.
+        const destroyOnAbort = (): void => {
+          stream.destroy(new Error('aborted'));
+        };
+        controller.signal.addEventListener('abort', destroyOnAbort, { once: true });
+        const header = toHeaderLookup(response);
+        const location = header('location');
+        try {
+          if (REDIRECT_STATUSES.has(response.status) && location !== undefined) {
+            // A redirect's own body is never read.
             stream.destroy();
-            throw request.tooLarge(`Content-Length ${declared}`);
+            if (redirects >= MAX_REDIRECTS) {
+              return {
+                $case: 'failure',
+                error: toNetworkError(
+                  site,
+                  'ERR_FR_TOO_MANY_REDIRECTS',
+                  `more than ${MAX_REDIRECTS} redirects`,
+                ),
+                retryable: false,
+              };
+            }
+            let target: URL;
+            try {
+              target = new URL(location, current.url);
+            } catch {
+              throw toRefusedRedirectError(site, 'the Location header is not a URL');
+            }
+            const connection = await admit(
+              checkRedirect(current.url, target, context),
+              target,
+              context,
+              controller.signal,
+              (reason) => toRefusedRedirectError(site, reason),
+            );
+            const next = toRedirectedHop(current, response.status, target, request.url, connection);
+            if (typeof next === 'string') throw toRefusedRedirectError(site, next);
+            hop = next;
+            continue;
           }
+          const success = response.status >= 200 && response.status < 300;
+          if (success) {
+            const declared = Number(header('content-length'));
+            if (request.method !== 'HEAD' && Number.isFinite(declared) && declared > request.maxBytes) {
+              stream.destroy();
+              throw request.tooLarge(`Content-Length ${declared}`);
+            }
+          }
+          // Another origin's failure answer is not the registry's to explain: its body is discarded unread.
+          const body =
+            request.method === 'HEAD' || (!success && current.otherOrigin)
+              ? await readBounded(stream, 0, () => undefined)
+              : await readBounded(stream, success ? request.maxBytes : ERROR_BODY_MAX_BYTES, (observed) =>
+                  success ? request.tooLarge(observed) : undefined,
+                );
+          // Reported only once the whole exchange worked: a body that breaks off is an 'error'.
+          status = response.status;
+          return {
+            $case: 'response',
+            response: { status: response.status, body, fromOtherOrigin: current.otherOrigin, header },
+          };
+        } finally {
+          controller.signal.removeEventListener('abort', destroyOnAbort);
         }
-        const body =
-          request.method === 'HEAD'
-            ? await readBounded(stream, 0, () => undefined)
-            : await readBounded(stream, success ? request.maxBytes : ERROR_BODY_MAX_BYTES, (observed) =>
-                success ? request.tooLarge(observed) : undefined,
-              );
-        // Reported only once the whole exchange worked: a body that breaks off is an 'error'.
-        status = response.status;
-        return { $case: 'response', response: { status: response.status, body, header } };
-      } finally {
-        controller.signal.removeEventListener('abort', destroyOnAbort);
       }
     } catch (error) {
       if (scope.signal.aborted)
@@ -250,9 +520,12 @@ export function createTransport(options: TransportOptions): Transport {
       const code = errorCodeOf(error);
       const cause = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
       const causeCode = cause === undefined ? code : errorCodeOf(cause);
+      // Past a redirect to another origin, the failure is named by the registry's request, not the destination's text.
+      const message =
+        hop?.otherOrigin === true ? 'after a redirect to another origin' : errorMessageOf(error);
       return {
         $case: 'failure',
-        error: toNetworkError(site, code, errorMessageOf(error)),
+        error: toNetworkError(site, code, message),
         retryable: !PERMANENT_NETWORK_CODES.has(code) && !PERMANENT_NETWORK_CODES.has(causeCode),
       };
     } finally {
@@ -306,6 +579,8 @@ export function createTransport(options: TransportOptions): Transport {
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();
+      dedicatedHttpAgent.destroy();
+      dedicatedHttpsAgent.destroy();
     },
   };
 }

@@ -11,6 +11,8 @@ import { createTokenCache } from './token-cache.js';
 export interface AuthTarget {
   readonly registry: string;
   readonly host: string;
+  /** The registry request that is answered (its scheme says whether the registry is on plain HTTP). */
+  readonly url: URL;
   /** `repository:<name>:pull`. */
   readonly scope: string;
   readonly site: RequestSite;
@@ -33,7 +35,13 @@ export interface Authorizer {
 
 type HostScheme =
   | { readonly $case: 'basic' }
-  | { readonly $case: 'bearer'; readonly realm: URL; readonly service: string | undefined };
+  | {
+      readonly $case: 'bearer';
+      readonly realm: URL;
+      readonly service: string | undefined;
+      /** Over TLS, or plain HTTP to the plain registry's own host and port: only then may credentials go there. */
+      readonly credentialsAllowed: boolean;
+    };
 
 const TOKEN_RESPONSE_MAX_BYTES = 1024 * 1024;
 /** Docker's token spec: a token without `expires_in` lives 60 seconds. */
@@ -44,6 +52,19 @@ function unauthorized(target: AuthTarget, reason: string, status: number): Signe
     stage: target.site.stage,
     reason: `registry ${target.host} ${reason}`,
     details: { host: target.host, status },
+  });
+}
+
+function plainRealmRefused(target: AuthTarget, realm: URL): SignetError {
+  return new SignetError('REGISTRY_UNAUTHORIZED', {
+    stage: target.site.stage,
+    reason:
+      `registry ${target.host} named a plain-HTTP token realm on another host (${realm.host}); ` +
+      `the credentials for ${target.registry} are not sent there`,
+    remediation:
+      "Serve the token realm over HTTPS, or from the plain-HTTP registry's own host and port: signet sends " +
+      'credentials in clear text to no other host.',
+    details: { host: target.host, status: 401 },
   });
 }
 
@@ -96,7 +117,7 @@ function parseTokenResponse(body: Buffer, site: RequestSite): { token: string; e
 export interface AuthorizerOptions {
   readonly transport: Transport;
   readonly credentials: CredentialProvider;
-  /** Whether a token realm host may be spoken to over plain HTTP. */
+  /** Whether a token realm host may be asked for an anonymous token over plain HTTP. */
   readonly isInsecureHost: (host: string) => boolean;
   /** Bound on one shared token fetch, independent of any single caller's deadline. */
   readonly tokenFetchTimeoutMs: number;
@@ -122,6 +143,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     scopes: readonly string[],
   ): Promise<{ token: string; expiresInSeconds: number }> {
     const credential = await options.credentials(target.registry);
+    if (credential !== undefined && !scheme.credentialsAllowed) throw plainRealmRefused(target, scheme.realm);
     const url = new URL(scheme.realm);
     const signal = AbortSignal.timeout(options.tokenFetchTimeoutMs);
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -155,6 +177,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
         headers,
         ...(body === undefined ? {} : { body }),
         site,
+        namedBy: { url: target.url, site: target.site },
         maxBytes: TOKEN_RESPONSE_MAX_BYTES,
         tooLarge: () =>
           toProtocolError(site, `the token response is larger than ${TOKEN_RESPONSE_MAX_BYTES} bytes`, 200),
@@ -196,7 +219,10 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
         401,
       );
     }
-    const plainAllowed = realm.protocol === 'http:' && options.isInsecureHost(realm.host);
+    const registryOwnPlainHost =
+      realm.protocol === 'http:' && target.url.protocol === 'http:' && realm.host === target.url.host;
+    const plainAllowed =
+      realm.protocol === 'http:' && (registryOwnPlainHost || options.isInsecureHost(realm.host));
     if (realm.protocol !== 'https:' && !plainAllowed) {
       throw unauthorized(
         target,
@@ -204,7 +230,13 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
         401,
       );
     }
-    return { $case: 'bearer', realm, service: challenge.params.get('service') };
+    // An anonymous token may come from any permitted realm; credentials only over TLS or to the registry itself.
+    return {
+      $case: 'bearer',
+      realm,
+      service: challenge.params.get('service'),
+      credentialsAllowed: realm.protocol === 'https:' || registryOwnPlainHost,
+    };
   }
 
   return {
