@@ -1,0 +1,149 @@
+// `signet assign <initiative> --name N [--param k=v …] [--namespaces a,b] --dry-run [-o yaml|json]`: renders the
+// Gatekeeper objects an assignment of an Azure-Policy-style initiative creates (the ConstraintTemplates and one
+// Constraint per member that is not Disabled) and prints them. Applying them to a cluster is not implemented:
+// pipe the dry run into `kubectl apply -f -`.
+import { Command, Option } from 'commander';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import {
+  parseInitiative,
+  renderAssignment,
+  type InitiativeFile,
+  type KubernetesObject,
+} from '../compliance/assign/index.js';
+import { definitionNameOf, type Initiative } from '../compliance/initiatives/index.js';
+import { SignetError } from '../errors.js';
+
+/** Where a bare initiative name is looked up (the repository's generated initiatives). */
+const SHIPPED_INITIATIVES = fileURLToPath(new URL('../../constraints/initiatives/', import.meta.url));
+const MAX_INITIATIVE_FILE_BYTES = 4 * 1024 * 1024;
+
+export interface AssignOptions {
+  readonly name: string;
+  readonly param: readonly string[];
+  readonly namespaces?: string;
+  readonly definitions?: string;
+  readonly dryRun: boolean;
+  readonly output: 'yaml' | 'json';
+}
+
+function invalid(reason: string, remediation?: string): SignetError {
+  return new SignetError('CONFIG_INVALID', {
+    stage: 'config',
+    reason,
+    remediation:
+      remediation ??
+      'Give the path of a policy set definition JSON file or the name of a shipped initiative.',
+  });
+}
+
+async function readJson(path: string): Promise<InitiativeFile> {
+  let text: string;
+  try {
+    if ((await stat(path)).size > MAX_INITIATIVE_FILE_BYTES)
+      throw invalid(`${path} is larger than ${MAX_INITIATIVE_FILE_BYTES} bytes`);
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (error instanceof SignetError) throw error;
+    throw invalid(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return { source: path, json: JSON.parse(text) as unknown };
+  } catch (error) {
+    throw invalid(`${path} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Loads a policy set definition (a path, or the name of one in constraints/initiatives/) and the member
+ * definitions it references, each from `<definitions>/<name>.json` (default: definitions/ beside the set file).
+ */
+export async function loadInitiative(initiative: string, definitionsDir?: string): Promise<Initiative> {
+  const path =
+    initiative.endsWith('.json') || initiative.includes('/')
+      ? initiative
+      : join(SHIPPED_INITIATIVES, `${initiative}.json`);
+  const setFile = await readJson(path);
+  const references = (setFile.json as { properties?: { policyDefinitions?: unknown } } | null)?.properties
+    ?.policyDefinitions;
+  const names = new Set(
+    (Array.isArray(references) ? references : []).flatMap((reference: unknown) => {
+      const id = (reference as { policyDefinitionId?: unknown } | null)?.policyDefinitionId;
+      const name = typeof id === 'string' ? definitionNameOf(id) : undefined;
+      return name === undefined ? [] : [name];
+    }),
+  );
+  const dir = definitionsDir ?? join(dirname(path), 'definitions');
+  const definitionFiles = await Promise.all([...names].map((name) => readJson(join(dir, `${name}.json`))));
+  return parseInitiative(setFile, definitionFiles);
+}
+
+/** A YAML multi-document stream; YAML 1.1 quoting so kubectl reads `on`, `yes` and friends as strings. */
+export function toYamlStream(objects: readonly KubernetesObject[]): string {
+  return objects
+    .map((object) => stringify(object, { lineWidth: 0, blockQuote: 'literal', version: '1.1' }))
+    .join('---\n');
+}
+
+export async function assignCommand(initiative: string, options: AssignOptions): Promise<void> {
+  if (!options.dryRun) {
+    throw invalid(
+      'applying to a cluster is not implemented yet',
+      'Pass --dry-run and apply the output yourself: signet assign … --dry-run | kubectl apply --server-side -f -',
+    );
+  }
+  const rendered = renderAssignment({
+    initiative: await loadInitiative(initiative, options.definitions),
+    name: options.name,
+    parameters: options.param,
+    ...(options.namespaces === undefined
+      ? {}
+      : {
+          namespaces: options.namespaces
+            .split(',')
+            .map((namespace) => namespace.trim())
+            .filter((namespace) => namespace !== ''),
+        }),
+  });
+  for (const referenceId of rendered.disabled)
+    process.stderr.write(`signet: ${referenceId} is Disabled: no constraint created\n`);
+  if (options.output === 'json') {
+    const list = { apiVersion: 'v1', kind: 'List', items: rendered.objects };
+    process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+  } else {
+    process.stdout.write(toYamlStream(rendered.objects));
+  }
+}
+
+/** Registers `signet assign` on the program. */
+export function addAssignCommand(program: Command): Command {
+  return program
+    .command('assign')
+    .description(
+      'assign an Azure-Policy-style initiative: render its ConstraintTemplates and Constraints (Audit → dryrun, Deny → deny, Disabled → none)',
+    )
+    .argument(
+      '<initiative>',
+      'policy set definition JSON file, or the name of one in constraints/initiatives/',
+    )
+    .requiredOption(
+      '--name <name>',
+      'assignment name (a DNS label); labels every object signet.dev/assignment',
+    )
+    .option(
+      '--param <name=value>',
+      'initiative parameter; the value is JSON when it parses, else text (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .option('--namespaces <a,b>', 'only these namespaces (the namespaces parameter)')
+    .option(
+      '--definitions <dir>',
+      'member policy definitions directory (default: definitions/ beside the initiative)',
+    )
+    .option('--dry-run', 'print the objects instead of applying them (required for now)', false)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .action((initiative: string, options: AssignOptions) => assignCommand(initiative, options));
+}
