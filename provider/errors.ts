@@ -17,6 +17,18 @@ export type ErrorKind = 'verdict' | 'inconclusive' | 'config' | 'protocol';
 export type Stage =
   'request' | 'reference' | 'resolve' | 'discover' | 'verify' | 'decide' | 'config' | 'server';
 
+// Every stage once, so a serialised error's stage can be checked (a missing stage fails to compile).
+const STAGES: Readonly<Record<Stage, true>> = {
+  request: true,
+  reference: true,
+  resolve: true,
+  discover: true,
+  verify: true,
+  decide: true,
+  config: true,
+  server: true,
+};
+
 interface CatalogEntry {
   readonly kind: ErrorKind;
   readonly reason: string;
@@ -135,6 +147,12 @@ export const ERROR_CATALOG = {
     reason: 'verification did not finish in time',
     remediation: 'Retry; if it persists, check registry latency or raise the per-image deadline.',
   },
+  OVERLOADED: {
+    kind: 'inconclusive',
+    reason: 'the provider is at its limit of verifications in flight and could not start this one in time',
+    remediation:
+      'Retry; if it persists, add signet replicas, raise --max-in-flight if CPU allows, or check registry latency.',
+  },
   CONFIG_INVALID: {
     kind: 'config',
     reason: 'the configuration is invalid',
@@ -212,6 +230,56 @@ export class SignetError extends Error {
   describe(): string {
     return `${this.code} (${this.stage}): ${this.message}`;
   }
+
+  /** What survives serialisation (the shared verdict cache): everything but the cause; the kind follows from the code. */
+  toJSON(): SignetErrorJson {
+    return {
+      code: this.code,
+      stage: this.stage,
+      ...(this.image === undefined ? {} : { image: this.image }),
+      reason: this.reason,
+      message: this.message,
+      remediation: this.remediation,
+      details: { ...this.details },
+    };
+  }
+
+  /** The error `toJSON` wrote, rebuilt; undefined when `value` is not one (unknown code or stage, wrong types). */
+  static fromJSON(value: unknown): SignetError | undefined {
+    if (!isRecord(value)) return undefined;
+    const { code, stage, image, reason, message, remediation, details } = value;
+    if (typeof code !== 'string' || !Object.hasOwn(ERROR_CATALOG, code)) return undefined;
+    if (typeof stage !== 'string' || !Object.hasOwn(STAGES, stage)) return undefined;
+    if (image !== undefined && typeof image !== 'string') return undefined;
+    if (typeof reason !== 'string' || typeof message !== 'string' || typeof remediation !== 'string')
+      return undefined;
+    if (!isRecord(details)) return undefined;
+    const facts = Object.entries(details);
+    if (!facts.every(([, fact]) => ['string', 'number', 'boolean'].includes(typeof fact))) return undefined;
+    return new SignetError(code as ErrorCode, {
+      stage: stage as Stage,
+      ...(image === undefined ? {} : { image }),
+      reason,
+      message,
+      remediation,
+      details: Object.fromEntries(facts) as Record<string, string | number | boolean>,
+    });
+  }
+}
+
+/** A SignetError as JSON (see `SignetError.toJSON`). */
+export interface SignetErrorJson {
+  readonly code: ErrorCode;
+  readonly stage: Stage;
+  readonly image?: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly remediation: string;
+  readonly details: Readonly<Record<string, string | number | boolean>>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function composeMessage(entry: CatalogEntry, image: string | undefined, reason: string): string {

@@ -1,5 +1,5 @@
 import { createResultCache } from './result-cache.js';
-import type { CacheClass, CacheObserver, EvictionReason } from './cache.types.js';
+import type { CacheClass, CacheObserver, EvictionReason, SharedEntry, SharedTier } from './cache.types.js';
 
 interface Verdict {
   readonly outcome: CacheClass;
@@ -146,6 +146,91 @@ describe('createResultCache', () => {
       await cache.getOrLoad('img', load);
       await cache.getOrLoad('img', load);
       expect(loads).toBe(2);
+    });
+  });
+
+  describe('shared tier', () => {
+    function sharedSetup(entries: Record<string, SharedEntry<Verdict>> = {}) {
+      const clock = createClock();
+      const remote = new Map(Object.entries(entries));
+      const reads: string[] = [];
+      const writes: { key: string; value: Verdict; ttlMs: number }[] = [];
+      const shared: SharedTier<Verdict> = {
+        get: (key) => {
+          reads.push(key);
+          return Promise.resolve(remote.get(key));
+        },
+        set: (key, value, ttlMs) => void writes.push({ key, value, ttlMs }),
+      };
+      const cache = createResultCache<Verdict>({
+        maxEntries: 10,
+        maxBytes: 1000,
+        sizeOf: (value) => value.size,
+        ttlSuccessMs: 60_000,
+        ttlFailureMs: 10_000,
+        classify: (value) => value.outcome,
+        now: clock.now,
+        shared,
+      });
+      let loads = 0;
+      const load = (value: Verdict) => () => {
+        loads += 1;
+        return Promise.resolve(value);
+      };
+      return { cache, clock, reads, writes, load, loads: () => loads };
+    }
+
+    it('answers a verdict from the shared tier without loading, for no longer than it has left there', async () => {
+      const { cache, clock, load, loads } = sharedSetup({ s1: { value: success(), ttlMs: 5_000 } });
+      await expect(cache.getOrLoad('local', load(failure()), undefined, 's1')).resolves.toEqual(success());
+      expect(loads()).toBe(0);
+      clock.advance(4_999);
+      expect(cache.get('local')).toEqual(success());
+      clock.advance(1);
+      expect(cache.get('local')).toBeUndefined();
+    });
+
+    it('caps a shared verdict at the local TTL of its class', async () => {
+      const { cache, clock, load } = sharedSetup({ s1: { value: failure(), ttlMs: 600_000 } });
+      await cache.getOrLoad('local', load(success()), undefined, 's1');
+      clock.advance(10_000);
+      expect(cache.get('local')).toBeUndefined();
+    });
+
+    it('on a shared miss loads once and writes the verdict with its class TTL', async () => {
+      const { cache, reads, writes, load, loads } = sharedSetup();
+      const verdicts = await Promise.all([
+        cache.getOrLoad('local', load(failure()), undefined, 's1'),
+        cache.getOrLoad('local', load(failure()), undefined, 's1'),
+      ]);
+      expect(verdicts).toEqual([failure(), failure()]);
+      expect(loads()).toBe(1);
+      expect(reads).toEqual(['s1']);
+      expect(writes).toEqual([{ key: 's1', value: failure(), ttlMs: 10_000 }]);
+      // Now local: neither tier is asked again.
+      await cache.getOrLoad('local', load(failure()), undefined, 's1');
+      expect(reads).toEqual(['s1']);
+    });
+
+    it('never writes an inconclusive value, and loads again for it', async () => {
+      const { cache, writes, load, loads } = sharedSetup();
+      await cache.getOrLoad('local', load(inconclusive()), undefined, 's1');
+      await cache.getOrLoad('local', load(inconclusive()), undefined, 's1');
+      expect(loads()).toBe(2);
+      expect(writes).toEqual([]);
+    });
+
+    it('ignores an inconclusive value found in the shared tier', async () => {
+      const { cache, load, loads } = sharedSetup({ s1: { value: inconclusive(), ttlMs: 5_000 } });
+      await expect(cache.getOrLoad('local', load(success()), undefined, 's1')).resolves.toEqual(success());
+      expect(loads()).toBe(1);
+    });
+
+    it('leaves the shared tier alone for keys without a shared key', async () => {
+      const { cache, reads, writes, load } = sharedSetup({ local: { value: failure(), ttlMs: 5_000 } });
+      await expect(cache.getOrLoad('local', load(success()))).resolves.toEqual(success());
+      expect(reads).toEqual([]);
+      expect(writes).toEqual([]);
     });
   });
 });

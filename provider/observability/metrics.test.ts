@@ -39,6 +39,29 @@ describe('createMetrics', () => {
     });
   });
 
+  describe('shared cache observer', () => {
+    it('counts hits and misses with the caches, and writes and errors by operation and reason', async () => {
+      const metrics = createMetrics();
+      const shared = metrics.sharedCacheObserver('verdicts_redis');
+      shared.hit();
+      shared.miss();
+      shared.miss();
+      shared.write();
+      shared.error('read', 'timeout');
+      shared.error('write', 'unavailable');
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('signet_cache_hits_total{cache="verdicts_redis"} 1');
+      expect(text).toContain('signet_cache_misses_total{cache="verdicts_redis"} 2');
+      expect(text).toContain('signet_cache_writes_total{cache="verdicts_redis"} 1');
+      expect(text).toContain(
+        'signet_cache_errors_total{cache="verdicts_redis",operation="read",reason="timeout"} 1',
+      );
+      expect(text).toContain(
+        'signet_cache_errors_total{cache="verdicts_redis",operation="write",reason="unavailable"} 1',
+      );
+    });
+  });
+
   describe('registries', () => {
     it('keeps separate instances apart and uses a given registry', async () => {
       const registry = new Registry();

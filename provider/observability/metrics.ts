@@ -1,5 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CacheObserver, EvictionReason } from '../cache/cache.types.js';
+import type {
+  CacheObserver,
+  EvictionReason,
+  SharedCacheErrorReason,
+  SharedCacheObserver,
+} from '../cache/cache.types.js';
 
 /** How one Gatekeeper request ended: answered cleanly, answered with a systemError, rejected, or failed. */
 export type RequestOutcome = 'ok' | 'system_error' | 'client_error' | 'server_error';
@@ -32,6 +37,8 @@ export interface SignetMetrics {
   observeImage(outcome: ImageOutcome, durationSeconds: number, code?: string): void;
   recordRegistryRequest(event: RegistryRequestEvent): void;
   cacheObserver(cacheName: string): CacheObserver;
+  /** A shared (Redis) tier: hits and misses on the cache counters, plus writes and errors by operation and reason. */
+  sharedCacheObserver(cacheName: string): SharedCacheObserver;
 }
 
 export interface MetricsOptions {
@@ -121,6 +128,18 @@ export function createMetrics(
     labelNames: ['cache', 'reason'] as const,
     registers,
   });
+  const cacheWrites = new Counter({
+    name: 'signet_cache_writes_total',
+    help: 'Values written to a shared cache (Redis) by cache name.',
+    labelNames: ['cache'] as const,
+    registers,
+  });
+  const cacheErrors = new Counter({
+    name: 'signet_cache_errors_total',
+    help: 'Shared cache (Redis) failures by cache name, operation (read, write) and reason (unavailable, timeout, invalid, too_large); reads that fail are also misses.',
+    labelNames: ['cache', 'operation', 'reason'] as const,
+    registers,
+  });
 
   return {
     registry,
@@ -157,6 +176,15 @@ export function createMetrics(
         hit: () => cacheHits.inc({ cache: cacheName }),
         miss: () => cacheMisses.inc({ cache: cacheName }),
         evict: (reason: EvictionReason) => cacheEvictions.inc({ cache: cacheName, reason }),
+      };
+    },
+    sharedCacheObserver(cacheName) {
+      return {
+        hit: () => cacheHits.inc({ cache: cacheName }),
+        miss: () => cacheMisses.inc({ cache: cacheName }),
+        write: () => cacheWrites.inc({ cache: cacheName }),
+        error: (operation: 'read' | 'write', reason: SharedCacheErrorReason) =>
+          cacheErrors.inc({ cache: cacheName, operation, reason }),
       };
     },
   };

@@ -35,6 +35,11 @@ export interface PipelineDeps {
   /** Verdicts keyed by subject digest + config generation (never by tag). */
   readonly verdicts: ResultCache<ImageResult>;
   /**
+   * The snapshot's identity across replicas (a content hash, see fingerprintConfig), for the key under which the
+   * verdict is shared; undefined (or no function) keeps the verdict to this process.
+   */
+  readonly sharedConfigId?: (snapshot: ConfigSnapshot) => string | undefined;
+  /**
    * Descriptors of digest references (content-addressed, so they cannot change). Tags are never kept: a tag
    * moved to another image must never reuse what the old image resolved to.
    */
@@ -229,18 +234,22 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       const pinned = pinToDigest(imageKey.reference, descriptor.digest);
       subject = pinned.normalized;
       stage = 'discover';
-      const cacheKey = verdictCacheKey({
+      const keyParts = {
         subjectDigest: descriptor.digest,
-        configGeneration: snapshot.generation,
         namespace: imageKey.namespace,
         registry: pinned.registry,
         repository: pinned.repository,
-      });
+      };
+      const cacheKey = verdictCacheKey({ ...keyParts, configGeneration: snapshot.generation });
+      const sharedConfigId = deps.sharedConfigId?.(snapshot);
       const result = await deps.verdicts.getOrLoad(
         cacheKey,
         (signal) =>
           verifySubject(imageKey, pinned, descriptor, snapshot, view, attestations, { ...call, signal }),
         context.signal,
+        sharedConfigId === undefined
+          ? undefined
+          : verdictCacheKey({ ...keyParts, configGeneration: sharedConfigId }),
       );
       // A cached verdict may have been reached through another key (tag vs digest) for the same subject.
       return result.key === key ? result : withImage(result, key, image);
