@@ -1,7 +1,14 @@
 /**
- * Benchmark: a bounded load generator that posts Gatekeeper ProviderRequests to a running signet
- * provider backed by a real local registry (olareg), optionally behind a fault proxy that adds latency.
- * Reports throughput, latency percentiles and the provider's peak RSS as JSON and a table.
+ * Benchmark. By default (`npm run bench`) it measures signet and Ratify side by side: the same notation-signed images
+ * on the same registries (olareg with the referrers API, Debian's docker-registry without it), the same load,
+ * a fresh process per system and scenario, behind a fault proxy that counts (and delays) registry requests.
+ * Writes bench/results/<timestamp>.json, latest.json, latest.md and latest.svg (see bench/README.md).
+ *
+ *   npm run bench
+ *   npm run bench -- --scale 0.1 --registries olareg --scenarios cold-100-0ms,warm-digest
+ *
+ * With any of the single-system flags (or --mode signet) it runs the original bounded load generator against
+ * signet alone and reports throughput, latency percentiles and the provider's peak RSS:
  *
  *   npm run bench -- --keys 10 --unique 20 --concurrency 8 --requests 400 --latency-ms 5
  */
@@ -16,6 +23,8 @@ import { createNotationSigner } from '../test/helpers/notation.js';
 import { notationConfig } from '../test/helpers/ratify-config.js';
 import { startRegistry } from '../test/helpers/registry.js';
 import { startProvider, type StartedProvider } from '../test/helpers/process.js';
+import type { RegistryName, SystemName } from './report.js';
+import { runSideBySide, SCENARIOS } from './side-by-side.js';
 
 interface Scenario {
   readonly keysPerRequest: number;
@@ -46,28 +55,62 @@ interface PhaseResult {
   };
 }
 
+const SINGLE_DEFAULTS = {
+  keys: '10',
+  unique: '20',
+  concurrency: '8',
+  requests: '300',
+  seconds: '30',
+  'latency-ms': '0',
+} as const;
+
 const { values } = parseArgs({
   options: {
-    keys: { type: 'string', default: '10' },
-    unique: { type: 'string', default: '20' },
-    concurrency: { type: 'string', default: '8' },
-    requests: { type: 'string', default: '300' },
-    seconds: { type: 'string', default: '30' },
-    'latency-ms': { type: 'string', default: '0' },
-    signed: { type: 'boolean', default: false },
+    // Single-system mode (signet alone); any of these selects it. Defaults in SINGLE_DEFAULTS.
+    keys: { type: 'string' },
+    unique: { type: 'string' },
+    concurrency: { type: 'string' },
+    requests: { type: 'string' },
+    seconds: { type: 'string' },
+    'latency-ms': { type: 'string' },
+    signed: { type: 'boolean' },
+    // Side-by-side mode.
+    mode: { type: 'string' },
+    registries: { type: 'string', default: 'olareg,distribution' },
+    scenarios: { type: 'string' },
+    systems: { type: 'string', default: 'signet,ratify' },
+    scale: { type: 'string', default: '1' },
+    'from-source': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
   },
 });
 
+const singleFlags = ['keys', 'unique', 'concurrency', 'requests', 'seconds', 'latency-ms', 'signed'] as const;
+const mode =
+  values.mode ?? (singleFlags.some((flag) => values[flag] !== undefined) ? 'signet' : 'side-by-side');
+if (mode !== 'signet' && mode !== 'side-by-side') {
+  throw new Error(`--mode must be side-by-side or signet, got ${mode}`);
+}
+
 const scenario: Scenario = {
-  keysPerRequest: positive(values.keys, 'keys'),
-  uniqueImages: positive(values.unique, 'unique'),
-  concurrency: positive(values.concurrency, 'concurrency'),
-  maxRequests: positive(values.requests, 'requests'),
-  maxSeconds: positive(values.seconds, 'seconds'),
-  registryLatencyMs: Number(values['latency-ms']),
+  keysPerRequest: positive(values.keys ?? SINGLE_DEFAULTS.keys, 'keys'),
+  uniqueImages: positive(values.unique ?? SINGLE_DEFAULTS.unique, 'unique'),
+  concurrency: positive(values.concurrency ?? SINGLE_DEFAULTS.concurrency, 'concurrency'),
+  maxRequests: positive(values.requests ?? SINGLE_DEFAULTS.requests, 'requests'),
+  maxSeconds: positive(values.seconds ?? SINGLE_DEFAULTS.seconds, 'seconds'),
+  registryLatencyMs: Number(values['latency-ms'] ?? SINGLE_DEFAULTS['latency-ms']),
   signed: values.signed ?? false,
 };
+
+function list<T extends string>(text: string | undefined, allowed: readonly T[], name: string): T[] {
+  const items = (text ?? '').split(',').filter((item) => item !== '');
+  for (const item of items) {
+    if (!allowed.includes(item as T))
+      throw new Error(`--${name}: unknown '${item}' (known: ${allowed.join(', ')})`);
+  }
+  if (items.length === 0) throw new Error(`--${name} must name at least one of ${allowed.join(', ')}`);
+  return items as T[];
+}
 
 function positive(text: string | undefined, name: string): number {
   const n = Number(text);
@@ -171,7 +214,7 @@ function table(results: readonly PhaseResult[], peakRss: number): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
+async function runSingle(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'signet-bench-'));
   const registry = await startRegistry({ auth: 'none' });
   let proxy: FaultProxy | undefined;
@@ -224,6 +267,28 @@ async function main(): Promise<void> {
     await registry.stop();
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  if (mode === 'signet') return runSingle();
+  const scale = Number(values.scale);
+  if (!(scale > 0 && scale <= 1)) throw new Error(`--scale must be in (0, 1], got ${values.scale}`);
+  await runSideBySide({
+    registries: list<RegistryName>(values.registries, ['olareg', 'distribution'], 'registries'),
+    ...(values.scenarios === undefined
+      ? {}
+      : {
+          scenarios: list(
+            values.scenarios,
+            SCENARIOS.map((s) => s.name),
+            'scenarios',
+          ),
+        }),
+    systems: list<SystemName>(values.systems, ['signet', 'ratify'], 'systems'),
+    scale,
+    out: values.out ?? 'bench/results',
+    fromSource: values['from-source'] ?? false,
+  });
 }
 
 main().catch((error: unknown) => {

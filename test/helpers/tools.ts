@@ -15,7 +15,9 @@ export type ToolName =
   | 'etcd'
   | 'kube-apiserver'
   | 'kubectl'
-  | 'gatekeeper';
+  | 'gatekeeper'
+  | 'helm'
+  | 'ratify';
 
 export interface RunToolOptions {
   /** Extra environment variables, merged over the test process's environment. */

@@ -1,0 +1,105 @@
+// signet for the benchmark: compiled once per run into dist-bench/ (plain `node dist-bench/cli.js serve`, as in
+// production, so neither tsx's loader nor its transforms count in signet's RSS and CPU) and started on 127.0.0.1.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { freePort, REPO_ROOT, waitForHttp } from '../test/helpers/process.js';
+
+export const BENCH_DIST = join(REPO_ROOT, 'dist-bench');
+
+/**
+ * `tsc -p tsconfig.build.json --outDir dist-bench` plus the embedded default config (what `npm run build` does).
+ * Type errors do not stop the emit; they are returned so the report can say the build was not clean.
+ */
+export async function buildSignet(): Promise<{ seconds: number; diagnostics: string }> {
+  const started = performance.now();
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const diagnostics = await new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [tsc, '-p', 'tsconfig.build.json', '--outDir', BENCH_DIST, '--sourceMap', 'false'],
+      { cwd: REPO_ROOT, timeout: 300_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout) => {
+        // Exit 2 is "emitted with errors"; anything else (killed, not found) means no usable build.
+        if (error && error.code !== 2) reject(new Error(`tsc failed: ${error.message}\n${stdout}`));
+        else resolve(stdout.trim());
+      },
+    );
+  });
+  await cp(
+    join(REPO_ROOT, 'provider', 'config', 'default-config.yaml'),
+    join(BENCH_DIST, 'config', 'default-config.yaml'),
+  );
+  return { seconds: (performance.now() - started) / 1000, diagnostics };
+}
+
+export interface StartedSignet {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+  readonly verifyUrl: string;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+/** `node dist-bench/cli.js serve --insecure-http` on 127.0.0.1 with `args`; ready when /readyz answers (30 s max). */
+export async function startSignet(args: readonly string[]): Promise<StartedSignet> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      join(BENCH_DIST, 'cli.js'),
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--metrics-port',
+      String(metricsPort),
+      '--insecure-http',
+      ...args,
+    ],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    if (output.length < 256 * 1024) output += chunk.toString();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    })();
+    return stopped;
+  };
+  try {
+    await Promise.race([
+      waitForHttp(`http://127.0.0.1:${metricsPort}/readyz`, 30_000),
+      exited.then(() => {
+        throw new Error('signet serve exited before it was ready');
+      }),
+    ]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nsignet output:\n${output}`);
+  }
+  if (child.pid === undefined) throw new Error('signet serve has no pid');
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    process: child,
+    pid: child.pid,
+    url,
+    verifyUrl: `${url}/ratify/gatekeeper/v1/verify`,
+    output: () => output,
+    stop,
+  };
+}
