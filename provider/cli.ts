@@ -8,7 +8,14 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
-import { createResultCache, createTtlCache } from './cache/index.js';
+import {
+  createRedisVerdictStore,
+  createResultCache,
+  createTtlCache,
+  fingerprintConfig,
+  type SharedVerdictStore,
+} from './cache/index.js';
+import { addAssignCommand } from './commands/assign.js';
 import {
   createConfigStore,
   createSnapshot,
@@ -31,7 +38,12 @@ import {
   type Logger,
   type SignetMetrics,
 } from './observability/index.js';
-import { createImagePipeline, type ImagePipeline, type ImageResult } from './pipeline/index.js';
+import {
+  createImagePipeline,
+  imageResultCodec,
+  type ImagePipeline,
+  type ImageResult,
+} from './pipeline/index.js';
 import {
   chainCredentialProviders,
   createDockerConfigCredentialProvider,
@@ -42,7 +54,16 @@ import {
   type Descriptor,
   type RegistryClient,
 } from './registry/index.js';
-import { DEFAULT_PROTOCOL_OPTIONS, startServer, toProviderResource, toRatifyResult } from './server/index.js';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_PROTOCOL_OPTIONS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+  startServer,
+  toProviderResource,
+  toRatifyResult,
+} from './server/index.js';
 import {
   ATTESTOR_VERIFIER_TYPE,
   createArtifactVerifiers,
@@ -58,6 +79,8 @@ interface RuntimeOptions {
   readonly verdictTtlSeconds: number;
   readonly failureTtlSeconds: number;
   readonly maxSignatures: number;
+  /** The Redis verdict tier shared by replicas (`--redis-url`); see provider/cache/README.md. */
+  readonly sharedVerdicts?: SharedVerdictStore<ImageResult>;
 }
 
 function integer(min: number, max: number) {
@@ -138,6 +161,8 @@ function createRuntime(
       const client = createRegistryClient({
         credentials: credentialsFor(snapshot.stores),
         isInsecure: (registry) => useHttpEverywhere || insecure.has(registry) || isLoopbackRegistry(registry),
+        // Hosts a Store names explicitly may be redirect and realm destinations (provider/registry/README.md).
+        isConfiguredHost: (host) => insecure.has(host),
         userAgent: `signet/${VERSION}`,
         ...(metrics === undefined ? {} : { onRequest: (event) => metrics.recordRegistryRequest(event) }),
       });
@@ -178,7 +203,11 @@ function createRuntime(
       classify: (result) =>
         result.isSuccess ? 'success' : result.error?.kind === 'verdict' ? 'failure' : 'inconclusive',
       ...(metrics === undefined ? {} : { observer: metrics.cacheObserver('verdicts') }),
+      ...(options.sharedVerdicts === undefined ? {} : { shared: options.sharedVerdicts }),
     }),
+    ...(options.sharedVerdicts === undefined
+      ? {}
+      : { sharedConfigId: perGeneration((snapshot) => fingerprintConfig(snapshot, VERSION)) }),
     digestDescriptors: createTtlCache<Descriptor>({
       ttlMs: 300_000,
       maxEntries: 10_000,
@@ -194,7 +223,13 @@ function createRuntime(
       metrics?.observeImage(outcome, seconds, result.error?.code);
     },
   });
-  return { pipeline, close: () => clients.forEach((client) => client.close()) };
+  return {
+    pipeline,
+    close: () => {
+      clients.forEach((client) => client.close());
+      options.sharedVerdicts?.close();
+    },
+  };
 }
 
 async function loadOnce(configPath: string | undefined): Promise<ConfigSnapshot> {
@@ -220,10 +255,18 @@ interface ServeOptions {
   mutatePath: string;
   deadlineMs: number;
   maxKeys: number;
+  maxInFlight: number;
+  maxConnections: number;
+  requestTimeoutMs: number;
+  tlsHandshakeTimeoutMs: number;
   verdictTtl: number;
   failureTtl: number;
   maxSignatures: number;
   logLevel: string;
+  redisUrl?: string;
+  redisPasswordFile?: string;
+  redisTlsCa?: string;
+  redisTimeoutMs: number;
 }
 
 /** The namespace signet runs in (Secrets are read there): POD_NAMESPACE, else the service account's. */
@@ -293,6 +336,19 @@ async function serve(options: ServeOptions): Promise<void> {
     verdictTtlSeconds: options.verdictTtl,
     failureTtlSeconds: options.failureTtl,
     maxSignatures: options.maxSignatures,
+    ...(options.redisUrl === undefined
+      ? {}
+      : {
+          sharedVerdicts: await createRedisVerdictStore({
+            url: options.redisUrl,
+            passwordFile: options.redisPasswordFile,
+            tlsCaFile: options.redisTlsCa,
+            timeoutMs: options.redisTimeoutMs,
+            codec: imageResultCodec,
+            log: logger,
+            observer: metrics.sharedCacheObserver('verdicts_redis'),
+          }),
+        }),
   });
   if (
     !options.insecureHttp &&
@@ -316,6 +372,10 @@ async function serve(options: ServeOptions): Promise<void> {
       deadlineMs: options.deadlineMs,
       maxKeys: options.maxKeys,
     },
+    admission: { maxInFlight: options.maxInFlight },
+    maxConnections: options.maxConnections,
+    requestTimeoutMs: options.requestTimeoutMs,
+    tlsHandshakeTimeoutMs: options.tlsHandshakeTimeoutMs,
     ...(options.host === undefined ? {} : { host: options.host }),
     port: options.port,
     metricsPort: options.metricsPort,
@@ -554,6 +614,26 @@ function buildProgram(): Command {
         .default(DEFAULT_PROTOCOL_OPTIONS.maxKeys),
     )
     .addOption(
+      new Option('--max-in-flight <n>', 'keys verified at once over all requests; more wait or are shed')
+        .argParser(integer(1, 100_000))
+        .default(DEFAULT_MAX_IN_FLIGHT),
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'open provider connections at most')
+        .argParser(integer(1, 1_000_000))
+        .default(DEFAULT_MAX_CONNECTIONS),
+    )
+    .addOption(
+      new Option('--request-timeout-ms <ms>', 'time to receive a whole request before answering 408')
+        .argParser(integer(100, 600_000))
+        .default(DEFAULT_REQUEST_TIMEOUT_MS),
+    )
+    .addOption(
+      new Option('--tls-handshake-timeout-ms <ms>', 'time for a connection to complete its TLS handshake')
+        .argParser(integer(100, 120_000))
+        .default(DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS),
+    )
+    .addOption(
       new Option('--verdict-ttl <seconds>', 'how long a successful verdict is cached')
         .argParser(integer(0, 86_400))
         .default(300),
@@ -572,6 +652,17 @@ function buildProgram(): Command {
       new Option('--log-level <level>', 'log level')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
         .default('info'),
+    )
+    .option(
+      '--redis-url <url>',
+      'share verdicts between replicas in Redis: redis://[user@]host:port or rediss://',
+    )
+    .option('--redis-password-file <file>', 'file holding the Redis password (AUTH); never logged')
+    .option('--redis-tls-ca <file>', 'CA bundle (PEM) for the Redis server certificate; implies TLS')
+    .addOption(
+      new Option('--redis-timeout-ms <ms>', 'how long a lookup waits for Redis before verifying locally')
+        .argParser(integer(1, 2_000))
+        .default(50),
     )
     .action((options: ServeOptions) => serve(options));
 
@@ -632,6 +723,7 @@ function buildProgram(): Command {
     )
     .action((options: ProviderResourceCommandOptions) => providerResourceCommand(options));
 
+  addAssignCommand(program);
   return program;
 }
 

@@ -3,6 +3,8 @@ import type { Express } from 'express';
 import type { Logger, SignetMetrics } from '../observability/index.js';
 import { newTraceId as defaultNewTraceId } from '../observability/index.js';
 import type { ImagePipeline } from '../pipeline/result.types.js';
+import { createAdmissionControl, DEFAULT_MAX_IN_FLIGHT } from './admission-control.js';
+import type { AdmissionOptions } from './admission-control.js';
 import { createErrorHandler, createNotFoundHandler } from './error-handler.js';
 import { DEFAULT_PROTOCOL_OPTIONS } from './protocol.js';
 import type { ProtocolOptions } from './protocol.js';
@@ -18,6 +20,8 @@ export interface AppDependencies {
   /** True once a config snapshot is loaded; /readyz answers 503 until then. */
   readonly isReady: () => boolean;
   readonly protocol?: Partial<ProtocolOptions>;
+  /** The bound on keys verified at once over all requests (default DEFAULT_MAX_IN_FLIGHT) and its queue. */
+  readonly admission?: Partial<AdmissionOptions>;
   readonly now?: () => Date;
   readonly newTraceId?: () => string;
 }
@@ -30,6 +34,10 @@ export function createApp(deps: AppDependencies): Express {
     metrics: deps.metrics,
     protocol,
     now: deps.now ?? (() => new Date()),
+    admission: createAdmissionControl({
+      ...deps.admission,
+      maxInFlight: deps.admission?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    }),
   };
   // The size limit is enforced while streaming; any content type is parsed as JSON (Gatekeeper sends
   // application/json) and compressed bodies are refused rather than inflated past the limit.
@@ -46,6 +54,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(
     createRequestContextMiddleware(deps.logger, deps.newTraceId ?? defaultNewTraceId, protocol.providerName),
   );
+  // Probes come first and touch neither the body parser nor admission control: they answer under any load.
   app.use(createHealthRouter(deps.isReady));
   app.post(
     protocol.verifyPath,

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { SignetError } from '../errors.js';
 import { createDeadline, settleBefore } from './deadline.js';
 
@@ -33,6 +34,54 @@ describe('settleBefore', () => {
       await expect(
         settleBefore(new Promise<number>(() => undefined), deadline.signal),
       ).resolves.toMatchObject({ $case: 'aborted' });
+      deadline.dispose();
+    });
+  });
+});
+
+describe('createDeadline', () => {
+  describe('forks', () => {
+    it('aborts every fork with the deadline reason, and a fork made after the deadline at once', () => {
+      const deadline = createDeadline(1_000);
+      const forks = [deadline.fork(), deadline.fork()];
+      const reason = new SignetError('TIMEOUT', { stage: 'server' });
+      deadline.abort(reason);
+      expect(forks.map((fork) => fork.signal.reason as unknown)).toEqual([reason, reason]);
+      expect(deadline.fork().signal.aborted).toBe(true);
+      deadline.dispose();
+    });
+
+    it('leaves a disposed fork alone', () => {
+      const deadline = createDeadline(1_000);
+      const done = deadline.fork();
+      done.dispose();
+      deadline.abort(new SignetError('TIMEOUT', { stage: 'server' }));
+      expect(done.signal.aborted).toBe(false);
+      deadline.dispose();
+    });
+
+    it('adds no listener to the deadline signal, however many forks', () => {
+      const deadline = createDeadline(1_000);
+      for (let i = 0; i < 1000; i += 1) deadline.fork();
+      expect(getEventListeners(deadline.signal, 'abort')).toHaveLength(0);
+      deadline.dispose();
+    });
+  });
+
+  describe('time already spent', () => {
+    it('counts the deadline from the request arrival and keeps the answer budget', () => {
+      const before = Date.now();
+      const deadline = createDeadline(1_000, { elapsedMs: 300, answerMs: 50 });
+      const after = Date.now();
+      expect(deadline.at).toBeGreaterThanOrEqual(before + 650);
+      expect(deadline.at).toBeLessThanOrEqual(after + 650);
+      deadline.dispose();
+    });
+
+    it('is already due when more than the deadline has passed', async () => {
+      const deadline = createDeadline(100, { elapsedMs: 500 });
+      const settled = await settleBefore(new Promise<number>(() => undefined), deadline.signal);
+      expect(settled.$case).toBe('aborted');
       deadline.dispose();
     });
   });

@@ -1,3 +1,11 @@
+export { createAdmissionControl, createCachedKeyHints, DEFAULT_MAX_IN_FLIGHT } from './admission-control.js';
+export type {
+  Admission,
+  AdmissionControl,
+  AdmissionOptions,
+  AdmissionStats,
+  CachedKeyHints,
+} from './admission-control.js';
 export { createApp } from './app.js';
 export type { AppDependencies } from './app.js';
 export { createOpsApp } from './ops-app.js';
@@ -20,9 +28,9 @@ export {
   toVerifyResponse,
 } from './render.js';
 export type { MutateOutcome, RatifyResult, RatifyVerifierReport } from './render.js';
-export { startServer } from './server.js';
+export { DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, startServer } from './server.js';
 export type { RunningServer, StartServerOptions } from './server.js';
-export { loadTlsMaterial, parseTlsMaterial, watchTlsFiles } from './tls.js';
+export { DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS, loadTlsMaterial, parseTlsMaterial, watchTlsFiles } from './tls.js';
 export type { TlsFiles, TlsMaterial, TlsReloader, TlsReloadOptions } from './tls.js';
 export { PROVIDER_API_VERSION, toProviderResource } from './provider-cr.js';
 export type { ProviderResource, ProviderResourceOptions } from './provider-cr.js';

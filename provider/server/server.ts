@@ -1,14 +1,26 @@
 import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type {
+  IncomingMessage,
+  Server as HttpServer,
+  ServerOptions as HttpServerOptions,
+  ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SignetError } from '../errors.js';
+import type { Logger } from '../observability/index.js';
 import { createApp } from './app.js';
 import type { AppDependencies } from './app.js';
 import { createOpsApp } from './ops-app.js';
 import { DEFAULT_PROTOCOL_OPTIONS } from './protocol.js';
-import { loadTlsMaterial, toHttpsServerOptions, toSecureContextOptions, watchTlsFiles } from './tls.js';
+import {
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+  loadTlsMaterial,
+  toHttpsServerOptions,
+  toSecureContextOptions,
+  watchTlsFiles,
+} from './tls.js';
 import type { TlsFiles, TlsReloader } from './tls.js';
 
 export interface StartServerOptions extends AppDependencies {
@@ -26,6 +38,12 @@ export interface StartServerOptions extends AppDependencies {
   /** How long shutdown waits for in-flight requests before cutting connections. */
   readonly shutdownGraceMs?: number;
   readonly tlsReload?: { readonly pollIntervalMs?: number; readonly debounceMs?: number };
+  /** Open connections to the provider port at most (TLS handshakes included); more are dropped at once. */
+  readonly maxConnections?: number;
+  /** A request (headers and body) must have arrived within this long, or it is answered 408. */
+  readonly requestTimeoutMs?: number;
+  /** A connection must complete its TLS handshake within this long, or it is closed. */
+  readonly tlsHandshakeTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -40,8 +58,59 @@ export interface RunningServer {
 // Longer than Gatekeeper's 90 s client idle timeout (frameworks externaldata ClientCache), so the client
 // always closes an idle connection first: Go does not retry a POST on a connection the server closed.
 const KEEP_ALIVE_TIMEOUT_MS = 95_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+// Gatekeeper sends a request's headers at once; a client trickling them is a slowloris.
+const MAX_HEADERS_TIMEOUT_MS = 10_000;
+/** Sized for a few Gatekeeper replicas with a connection per concurrent call each, plus headroom. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+// The ops port serves kubelet probes and a Prometheus scrape: few connections, never a flood's worth.
+const OPS_MAX_CONNECTIONS = 128;
+// Node's default: probes and scrapes need no long-lived idle connections holding slots of that cap.
+const OPS_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+// A full connection limit is logged once, then at most once a minute with the count dropped meanwhile.
+const DROP_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * Node's HTTP timeouts as constructor options (so Node checks their consistency). Two traps, measured: Node
+ * enforces `requestTimeout` on a slowly sent body only once `headersTimeout` has passed too, so a headers
+ * timeout longer than the request timeout (Node's default 60 s against our 30 s) stretches it; and it checks
+ * both only every `connectionsCheckingInterval` (default 30 s). Together a trickled body got its 408 after
+ * 60 to 90 s (80 s measured) instead of 30 s. The headers timeout is kept at most the request timeout, and the check runs at least
+ * four times per timeout (at most once per 100 ms).
+ */
+export function toHttpTimeoutOptions(requestTimeoutMs: number): HttpServerOptions {
+  const headersTimeout = Math.min(MAX_HEADERS_TIMEOUT_MS, requestTimeoutMs);
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+  };
+}
+
+/** Caps open connections and logs when the cap turns connections away (Node drops them at accept). */
+function limitConnections(
+  server: HttpServer | HttpsServer,
+  maxConnections: number,
+  logger: Logger,
+  listener: string,
+): void {
+  server.maxConnections = maxConnections;
+  let dropped = 0;
+  let loggedAt: number | undefined;
+  server.on('drop', () => {
+    dropped += 1;
+    const now = Date.now();
+    if (loggedAt !== undefined && now - loggedAt < DROP_LOG_INTERVAL_MS) return;
+    logger.warn(
+      { listener, maxConnections, dropped },
+      'connection limit reached: new connections are dropped',
+    );
+    loggedAt = now;
+    dropped = 0;
+  });
+}
 
 function listen(server: HttpServer | HttpsServer, port: number, host: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -101,15 +170,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     app(req, res);
   };
 
+  const httpOptions = toHttpTimeoutOptions(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   let server: HttpServer | HttpsServer;
   let reloader: TlsReloader | undefined;
   if (insecure || options.tls === undefined) {
     logger.warn('serving the provider over plain HTTP; Gatekeeper only calls HTTPS providers');
-    server = createHttpServer(handle);
+    server = createHttpServer(httpOptions, handle);
   } else {
     const files = options.tls;
     const initial = await loadTlsMaterial(files);
-    const httpsServer = createHttpsServer(toHttpsServerOptions(initial), handle);
+    const httpsServer = createHttpsServer(
+      {
+        ...toHttpsServerOptions(initial, options.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS),
+        ...httpOptions,
+      },
+      handle,
+    );
     server = httpsServer;
     reloader = watchTlsFiles({
       files,
@@ -131,10 +207,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       'serving HTTPS with mutual TLS',
     );
   }
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  limitConnections(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, logger, 'provider');
 
-  const opsServer = createHttpServer(createOpsApp({ metrics: options.metrics, isReady, logger }));
+  const opsServer = createHttpServer(
+    { ...toHttpTimeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS), keepAliveTimeout: OPS_KEEP_ALIVE_TIMEOUT_MS },
+    createOpsApp({ metrics: options.metrics, isReady, logger }),
+  );
+  limitConnections(opsServer, OPS_MAX_CONNECTIONS, logger, 'ops');
 
   let port: number;
   let metricsPort: number;

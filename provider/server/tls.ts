@@ -135,9 +135,24 @@ export function toSecureContextOptions(material: TlsMaterial): SecureContextOpti
   return { cert: material.cert, key: material.key, ca: material.ca, minVersion: 'TLSv1.2' };
 }
 
+/**
+ * How long a connection may take to complete its TLS handshake. Node's default is 120 s, during which a socket
+ * that never sends a ClientHello holds a connection slot (HTTP's header and request timeouts only start after
+ * the handshake). Gatekeeper's handshake takes milliseconds; 10 s leaves room for a loaded host.
+ */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** HTTPS server options: mTLS, clients without a certificate from the client CA are refused in the handshake. */
-export function toHttpsServerOptions(material: TlsMaterial): ServerOptions {
-  return { ...toSecureContextOptions(material), requestCert: true, rejectUnauthorized: true };
+export function toHttpsServerOptions(
+  material: TlsMaterial,
+  handshakeTimeoutMs = DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+): ServerOptions {
+  return {
+    ...toSecureContextOptions(material),
+    requestCert: true,
+    rejectUnauthorized: true,
+    handshakeTimeout: handshakeTimeoutMs,
+  };
 }
 
 export interface TlsReloadOptions {

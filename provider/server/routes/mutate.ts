@@ -1,16 +1,19 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { toSignetError } from '../../errors.js';
+import type { SignetError } from '../../errors.js';
+import { createCachedKeyHints } from '../admission-control.js';
 import { parseProviderRequest } from '../protocol.js';
 import { toMutateResponse } from '../render.js';
 import type { MutateOutcome } from '../render.js';
 import { requestContext } from '../request-context.js';
-import { settleKeys } from './batch.js';
+import { logShedKeys, settleKeys } from './batch.js';
 import type { RouteDependencies } from './route.types.js';
 
 /** POST mutate: each distinct key resolved once to its digest-pinned reference, under the request deadline. */
 export function createMutateHandler(deps: RouteDependencies): RequestHandler {
   const { pipeline, metrics, protocol } = deps;
   const labels = { provider: protocol.providerName, route: 'mutate' };
+  const hints = createCachedKeyHints();
 
   return async (req: Request, res: Response) => {
     const context = requestContext(req);
@@ -21,7 +24,10 @@ export function createMutateHandler(deps: RouteDependencies): RequestHandler {
     const settlements = await settleKeys<MutateOutcome>({
       keys,
       deadlineMs: protocol.deadlineMs,
+      receivedAt: context.startedAt,
       res,
+      admission: deps.admission,
+      hints,
       run: (key, signal, deadline) =>
         pipeline.resolveDigest(key, { signal, deadline, traceId: context.traceId }).then(
           (reference) => ({ $case: 'resolved', reference }),
@@ -31,9 +37,12 @@ export function createMutateHandler(deps: RouteDependencies): RequestHandler {
     });
 
     const outcomes = new Map<string, MutateOutcome>();
+    const shed: Array<{ key: string; error: SignetError }> = [];
     for (const [key, { value: outcome, durationMs }] of settlements) {
       outcomes.set(key, outcome);
-      if (outcome.$case === 'failed') {
+      if (outcome.$case === 'failed' && outcome.error.code === 'OVERLOADED') {
+        shed.push({ key, error: outcome.error });
+      } else if (outcome.$case === 'failed') {
         const { error } = outcome;
         context.log.info(
           {
@@ -47,6 +56,7 @@ export function createMutateHandler(deps: RouteDependencies): RequestHandler {
         );
       }
     }
+    logShedKeys(context.log, shed);
 
     const body = toMutateResponse(providerRequest.apiVersion, keys, outcomes, context.traceId);
     context.answeredWithSystemError = body.response.systemError !== undefined;

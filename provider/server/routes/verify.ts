@@ -3,10 +3,11 @@ import { toSignetError } from '../../errors.js';
 import type { SignetError } from '../../errors.js';
 import type { ImageOutcome } from '../../observability/index.js';
 import type { ImageResult } from '../../pipeline/result.types.js';
+import { createCachedKeyHints } from '../admission-control.js';
 import { parseProviderRequest } from '../protocol.js';
 import { isFinalAnswer, toVerifyResponse } from '../render.js';
 import { requestContext } from '../request-context.js';
-import { settleKeys } from './batch.js';
+import { logShedKeys, settleKeys } from './batch.js';
 import type { RouteDependencies } from './route.types.js';
 
 function toImageOutcome(result: ImageResult): ImageOutcome {
@@ -18,6 +19,7 @@ function toImageOutcome(result: ImageResult): ImageOutcome {
 export function createVerifyHandler(deps: RouteDependencies): RequestHandler {
   const { pipeline, metrics, protocol } = deps;
   const labels = { provider: protocol.providerName, route: 'verify' };
+  const hints = createCachedKeyHints();
   const failed = (key: string, error: SignetError): ImageResult => ({
     key,
     isSuccess: false,
@@ -36,7 +38,10 @@ export function createVerifyHandler(deps: RouteDependencies): RequestHandler {
     const settlements = await settleKeys({
       keys,
       deadlineMs: protocol.deadlineMs,
+      receivedAt: context.startedAt,
       res,
+      admission: deps.admission,
+      hints,
       run: (key, signal, deadline) =>
         pipeline
           .verify(key, { signal, deadline, traceId: context.traceId })
@@ -45,10 +50,15 @@ export function createVerifyHandler(deps: RouteDependencies): RequestHandler {
     });
 
     const results = new Map<string, ImageResult>();
+    const shed: Array<{ key: string; error: SignetError }> = [];
     for (const [key, { value: result, durationMs }] of settlements) {
       results.set(key, result);
       const outcome = toImageOutcome(result);
       metrics.observeImage(outcome, durationMs / 1000, result.error?.code);
+      if (result.error?.code === 'OVERLOADED') {
+        shed.push({ key, error: result.error });
+        continue;
+      }
       const fields = {
         key,
         outcome,
@@ -63,6 +73,7 @@ export function createVerifyHandler(deps: RouteDependencies): RequestHandler {
           'image not allowed',
         );
     }
+    logShedKeys(context.log, shed);
 
     const body = toVerifyResponse(providerRequest.apiVersion, keys, results, {
       traceId: context.traceId,
