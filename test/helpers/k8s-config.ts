@@ -29,6 +29,7 @@ export async function renderSignetRbac(release: string, namespace: string): Prom
     .replace(/^\{\{- if eq \.Values\.configSource "kubernetes" \}\}\n/m, '')
     .replace(/^\{\{- end \}\}\n?/m, '')
     .replaceAll('{{ include "signet.fullname" . }}', signetServiceAccount(release))
+    .replaceAll('{{ include "signet.serviceAccountName" . }}', signetServiceAccount(release))
     .replaceAll('{{ .Release.Namespace }}', namespace)
     .replaceAll(
       '{{- include "signet.labels" . | nindent 4 }}',
