@@ -30,13 +30,7 @@ export type { ConfigFileOptions } from './sources/file/load-config-file.js';
 export { watchConfigFile } from './sources/file/watch-config-file.js';
 export type { ConfigFileWatcher, WatchConfigFileOptions } from './sources/file/watch-config-file.js';
 export { MAX_CONFIG_DOCUMENTS, parseConfigYaml } from './sources/parse-config-yaml.js';
-export {
-  KUBERNETES_KINDS,
-  buildKubernetesSnapshot,
-  watchKubernetesConfig,
-} from './sources/kubernetes/index.js';
-export type {
-  KubernetesConfigWatcher,
-  KubernetesSourceLog,
-  WatchKubernetesConfigOptions,
-} from './sources/kubernetes/index.js';
+// The Kubernetes watcher (and with it @kubernetes/client-node, ~50 MiB resident) is not re-exported here: the CLI
+// loads `./sources/kubernetes/index.js` only for `--config-source kubernetes`.
+export { buildKubernetesSnapshot } from './sources/kubernetes/build-snapshot.js';
+export { KUBERNETES_KINDS } from './sources/kubernetes/resource-kinds.js';
