@@ -620,10 +620,12 @@ function sourceUrl(
   const raw =
     typeof manifest.repository === 'string' ? manifest.repository : (manifest.repository?.url ?? remote);
   if (raw === undefined) return undefined;
-  return raw
+  const url = raw
     .replace(/^git\+/, '')
     .replace(/^git@([^:]+):/, 'https://$1/')
     .replace(/\.git$/, '');
+  // A clone of a local path (CI clones the working copy) names no public source.
+  return /^https?:\/\//.test(url) ? url : undefined;
 }
 
 function caBundle(rootfs: string, names: string[]): Promise<Buffer> {

@@ -37,6 +37,8 @@ const REGISTRY_DELAY_MS = 250;
 
 const DEADLINE_MS = 1500;
 const MARGIN_MS = 500;
+// What the load client sees also includes its own event loop, loaded by 100 concurrent requests in this process.
+const CLIENT_MARGIN_MS = 1000;
 const REQUEST_TIMEOUT_MS = 1000;
 const HANDSHAKE_TIMEOUT_MS = 1000;
 const MAX_CONNECTIONS = 4;
@@ -288,7 +290,7 @@ describe('signet under overload', () => {
       process.stdout.write(`${report.join('\n')}\n`);
 
       expect(serverTimes).toHaveLength(REQUESTS);
-      for (const ms of clientTimes) expect(ms).toBeLessThanOrEqual(DEADLINE_MS + MARGIN_MS);
+      for (const ms of clientTimes) expect(ms).toBeLessThanOrEqual(DEADLINE_MS + CLIENT_MARGIN_MS);
       for (const ms of serverTimes) expect(ms).toBeLessThanOrEqual(DEADLINE_MS + MARGIN_MS);
       expect(healthStatuses.every((status) => status === 200)).toBe(true);
       expect(health.ops.length).toBeGreaterThan(0);
