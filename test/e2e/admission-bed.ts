@@ -1,6 +1,8 @@
 // The e2e admission test bed shared by the *.e2e.test.ts files: a real registry, etcd + kube-apiserver, the
 // Gatekeeper controller manager and `signet serve` as its provider (mTLS both ways), with a notation signer
-// trusted through an inline KeyManagementProvider (seed 003's verify-config shape). Each test file starts one bed
+// trusted through an inline KeyManagementProvider (seed 003's verify-config shape). signet runs with exactly the
+// Helm chart's Deployment wiring (deploy/helm/signet rendered with ci/e2e-bed-values.yaml; see
+// test/helpers/chart-signet.ts for the bed's certificates and the path / port rewrite). Each test file starts one bed
 // in beforeAll and shares it; every admission call is timed so the report can give Gatekeeper's latency.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,13 +10,8 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
-import {
-  startGatekeeper,
-  startSignetForGatekeeper,
-  type Gatekeeper,
-  type KubeObject,
-  type SignetForGatekeeper,
-} from '../helpers/gatekeeper.js';
+import { startChartSignet, type ChartSignet } from '../helpers/chart-signet.js';
+import { startGatekeeper, type Gatekeeper, type KubeObject } from '../helpers/gatekeeper.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import {
   startKubeApiserver,
@@ -24,14 +21,14 @@ import {
 } from '../helpers/kube-apiserver.js';
 import { createNotationSigner, type NotationSigner } from '../helpers/notation.js';
 import { REPO_ROOT } from '../helpers/process.js';
-import { notationConfig } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** Provider name Ratify's templates and signet's default constraints use. */
 export const VERIFY_PROVIDER = 'ratify-provider';
 /** Gatekeeper's timeout for one provider call, and signet's per-request deadline below it. */
 export const PROVIDER_TIMEOUT_SECONDS = 5;
-const SIGNET_DEADLINE_MS = 4_000;
+/** The chart values file the bed renders signet's Deployment with (Providers at 5 s, deadline 4000 ms, log warn). */
+export const BED_VALUES_FILE = 'e2e-bed-values.yaml';
 
 export type Effect = 'deny' | 'dryrun' | 'warn';
 
@@ -54,7 +51,8 @@ export interface AdmissionTiming {
 export interface AdmissionBed {
   readonly kube: KubeApiserver;
   readonly gatekeeper: Gatekeeper;
-  readonly signet: SignetForGatekeeper;
+  /** signet with the chart's wiring: `rendered` is the Deployment, `expectedArgv` its args after the rewrite. */
+  readonly signet: ChartSignet;
   readonly registry: TestRegistry;
   readonly signer: NotationSigner;
   /** Milliseconds from start to a bed ready for admission calls. */
@@ -102,17 +100,12 @@ export async function startAdmissionBed(suite: string): Promise<AdmissionBed> {
     const gatekeeper = await startGatekeeper(kube);
     cleanups.push(() => gatekeeper.stop());
 
-    const configPath = join(dir, 'verify-config.yaml');
-    await writeFile(
-      configPath,
-      notationConfig({
-        trust: { $case: 'inline', certificatePem: await readFile(signer.certificatePath, 'utf8') },
-      }),
-    );
-    const signet = await startSignetForGatekeeper(gatekeeper, {
-      configPath,
+    // The notation signer's certificate is seeded by the chart (notationCerts → an inline KeyManagementProvider and
+    // the notation Verifier in the config file the chart mounts), replacing the fixture of the values file.
+    const signet = await startChartSignet(gatekeeper, {
+      valuesFiles: [BED_VALUES_FILE],
+      values: { notationCerts: [await readFile(signer.certificatePath, 'utf8')] },
       dir: join(dir, 'signet'),
-      extraArgs: ['--deadline-ms', String(SIGNET_DEADLINE_MS), '--log-level', 'warn'],
     });
     cleanups.push(() => signet.stop());
     await gatekeeper.applyProvider(

@@ -1,8 +1,11 @@
 // Seed 003 (AKS Image Integrity) end to end on a real cluster: kube-apiserver → Gatekeeper webhook → signet
 // (mTLS) → registry, with the SignetVerification template and the sample constraints of each effect, and
-// signet unreachable or hanging (fail closed).
+// signet unreachable or hanging (fail closed); and that the bed's signet runs with the Helm chart's wiring.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { rewriteChartArgs } from '../helpers/chart-signet.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { freePort } from '../helpers/process.js';
+import { freePort, SIGNET_FROM_SOURCE } from '../helpers/process.js';
 import type { PushedManifest } from '../helpers/images.js';
 import type { KubectlResult } from '../helpers/kube-apiserver.js';
 import {
@@ -210,5 +213,55 @@ describe('seed 003: notation-signed images through Gatekeeper and signet', () =>
         expect(result.stderr).toMatch(/deadline exceeded|Timeout/i);
         expect(result.durationMs).toBeGreaterThanOrEqual(2_000);
       }));
+  });
+});
+
+describe('the bed runs signet with the Helm chart wiring', () => {
+  it("starts signet with the rendered Deployment's args, only paths, ports and --host rewritten", async () => {
+    const { rendered, rewrite, expectedArgv, provider } = bed.signet;
+    // The process's real argv (/proc), after node's own arguments: `node --import tsx provider/cli.ts <signet args>`.
+    const cmdline = (await readFile(`/proc/${provider.process.pid}/cmdline`, 'utf8')).split('\0');
+    if (cmdline.at(-1) === '') cmdline.pop();
+    expect(cmdline.slice(1, 1 + SIGNET_FROM_SOURCE.length)).toEqual([...SIGNET_FROM_SOURCE]);
+    const argv = cmdline.slice(1 + SIGNET_FROM_SOURCE.length);
+    expect(argv).toEqual(expectedArgv);
+    expect(argv).toEqual(rewriteChartArgs(rendered.args, rewrite));
+
+    // The rewrite table, checked argument by argument: the same flags in the same order, a value changed only
+    // where it was a mounted path (now the host copy of that mount) or a fixed port, and --host appended.
+    expect(rendered.command).toEqual([]);
+    expect(rendered.args[0]).toBe('serve');
+    expect(argv.slice(rendered.args.length)).toEqual(['--host=127.0.0.1']);
+    const mountPaths = [...rewrite.paths.keys()];
+    rendered.args.forEach((arg, index) => {
+      const actual = argv[index] as string;
+      const [flag, value] = arg.split(/=(.*)/s) as [string, string | undefined];
+      if (flag === '--port') return expect(actual).toBe(`--port=${rewrite.port}`);
+      if (flag === '--metrics-port') return expect(actual).toBe(`--metrics-port=${rewrite.metricsPort}`);
+      const mount = mountPaths.find((m) => value !== undefined && value.startsWith(`${m}/`));
+      if (mount === undefined) return expect(actual).toBe(arg);
+      return expect(actual).toBe(
+        `${flag}=${join(rewrite.paths.get(mount) as string, value!.slice(mount.length + 1))}`,
+      );
+    });
+    // The chart's mount paths that the rendered args name, and the files the bed wrote for them.
+    expect(rendered.args).toEqual(
+      expect.arrayContaining([
+        '--tls-cert=/etc/signet/tls/tls.crt',
+        '--tls-key=/etc/signet/tls/tls.key',
+        '--client-ca=/etc/signet/client-ca/ca.crt',
+        '--config=/etc/signet/config/config.yaml',
+        '--deadline-ms=4000',
+        '--log-level=warn',
+      ]),
+    );
+    const configFile = rendered.files.find((f) => f.path === '/etc/signet/config/config.yaml');
+    expect(configFile?.content).toContain(JSON.stringify(await readFile(bed.signer.certificatePath, 'utf8')));
+    expect(
+      await readFile(join(rewrite.paths.get('/etc/signet/config') as string, 'config.yaml'), 'utf8'),
+    ).toBe(configFile?.content);
+    expect(await readFile(join(rewrite.paths.get('/etc/signet/client-ca') as string, 'ca.crt'), 'utf8')).toBe(
+      await readFile(bed.gatekeeper.ca.cert, 'utf8'),
+    );
   });
 });

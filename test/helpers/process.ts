@@ -1,6 +1,7 @@
 // Process helpers shared by integration tests, the demo and the benchmark: free loopback ports,
 // readiness polling and the signet provider started as its own process (as it runs in production).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -57,13 +58,19 @@ export async function waitForHttp(url: string, timeoutMs: number): Promise<void>
 }
 
 export interface StartedProvider {
+  /** The signet process itself (node runs signet in this process: `--import tsx` loads no child). */
   readonly process: ChildProcess;
   /** Base URL of the verify/mutate listener, e.g. `https://127.0.0.1:PORT`. */
   readonly url: string;
   readonly metricsUrl: string;
+  /** The `signet` arguments the process was started with (after `provider/cli.ts`), starting with `serve`. */
+  readonly argv: readonly string[];
   readonly output: () => string;
   stop(): Promise<void>;
 }
+
+/** The node arguments before signet's own: signet run from source, as `signet` (the image's entrypoint) runs it. */
+export const SIGNET_FROM_SOURCE = ['--import', 'tsx', 'provider/cli.ts'] as const;
 
 /**
  * Starts `signet serve` from source as a child process with the given extra arguments and waits for
@@ -75,26 +82,42 @@ export async function startProvider(
 ): Promise<StartedProvider> {
   const port = await freePort();
   const metricsPort = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'provider/cli.ts',
-      'serve',
-      '--port',
-      String(port),
-      '--metrics-port',
-      String(metricsPort),
-      ...args,
-    ],
-    { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  return startSignetProcess(
+    ['serve', '--port', String(port), '--metrics-port', String(metricsPort), ...args],
+    { port, metricsPort, env },
   );
+}
+
+export interface SignetProcessOptions {
+  /** The provider port `argv` makes signet listen on (127.0.0.1). */
+  readonly port: number;
+  /** The metrics port `argv` makes signet listen on; readiness is polled there. */
+  readonly metricsPort: number;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Replace the environment instead of adding to this process's (default false). */
+  readonly replaceEnv?: boolean;
+}
+
+/**
+ * Starts signet from source with exactly `argv` (its own arguments, e.g. `serve --port=...`), which must make it
+ * listen on `options.port` and `options.metricsPort`, and waits for /readyz.
+ */
+export async function startSignetProcess(
+  argv: readonly string[],
+  options: SignetProcessOptions,
+): Promise<StartedProvider> {
+  const { port, metricsPort } = options;
+  const env = options.replaceEnv ? { ...options.env } : { ...process.env, ...options.env };
+  const child = spawn(process.execPath, [...SIGNET_FROM_SOURCE, ...argv], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const scheme = args.includes('--insecure-http') ? 'http' : 'https';
+  const scheme = argv.includes('--insecure-http') ? 'http' : 'https';
   try {
     await Promise.race([
       waitForHttp(`http://127.0.0.1:${metricsPort}/readyz`, 30_000),
@@ -110,6 +133,7 @@ export async function startProvider(
     process: child,
     url: `${scheme}://127.0.0.1:${port}`,
     metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    argv: [...argv],
     output: () => output,
     async stop() {
       if (child.exitCode !== null) return;
@@ -120,3 +144,23 @@ export async function startProvider(
     },
   };
 }
+
+/**
+ * Resident set size in bytes of process `pid` (`VmRSS` in `/proc/<pid>/status`; Linux only). For a started
+ * provider pass `provider.process.pid`, or use `providerRssBytes`.
+ */
+export function rssBytesOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (match?.[1] === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** The started signet process's resident set size in bytes (see `rssBytesOf`). */
+export function providerRssBytes(provider: Pick<StartedProvider, 'process'>): number {
+  const { pid } = provider.process;
+  if (pid === undefined) throw new Error('the signet process has no pid (it failed to spawn)');
+  return rssBytesOf(pid);
+}
+
+export const MIB = 1024 * 1024;

@@ -42,6 +42,7 @@ import { PLAIN_MANIFEST, renderPlainManifests } from '../tools/render-manifests.
 const VALUES_FILES = [
   'cert-manager-values.yaml',
   'default-values.yaml',
+  'e2e-bed-values.yaml',
   'ha-values.yaml',
   'kubernetes-source-values.yaml',
   'seeded-notation-values.yaml',

@@ -1,18 +1,22 @@
 // The container image built without Docker (deploy/image/build-image.ts): built as `npm run image` builds it, then
 // built again from scratch (same digest), unpacked and run from its own root filesystem (read-only, as uid 65532,
-// through chroot), pushed to a real olareg registry with its SBOM as a referrer, and its config and layers checked.
+// through chroot), pushed to a real olareg registry with its SBOM as a referrer, and its config and layers checked;
+// then signed with the real notation and cosign CLIs and verified by signet itself (an unsigned copy is denied).
 // Downloads (.debs, the Node.js npm tarball, npm's cache) are kept in ~/.cache/signet/image, so only the first run on
 // a machine downloads anything.
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { buildImage, pushImage, type BuiltImage } from '../../deploy/image/build-image.js';
-import { callProvider } from '../helpers/gatekeeper-client.js';
-import { freePort, REPO_ROOT, waitForHttp } from '../helpers/process.js';
+import { createCosignKeyPair, cosignSign } from '../helpers/cosign.js';
+import { callProvider, callProviderForKey } from '../helpers/gatekeeper-client.js';
+import { createNotationSigner } from '../helpers/notation.js';
+import { freePort, REPO_ROOT, startProvider, waitForHttp } from '../helpers/process.js';
+import { COSIGN_STORE, cosignVerifier, notationConfig } from '../helpers/ratify-config.js';
 import { registryRequest, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { runTool, toolPath } from '../helpers/tools.js';
 
@@ -470,5 +474,82 @@ describe('the image built without Docker', () => {
       expect(byName.has('jest')).toBe(false);
       expect(byName.has('typescript')).toBe(false);
     });
+
+    it('is signed with notation and cosign and verified by signet; an unsigned copy is denied', async () => {
+      const signDir = join(work, 'sign');
+      const ref = `${registry.host}/signet:${first.tag}`;
+      const digestRef = `${registry.host}/signet@${first.manifestDigest}`;
+      // Pushed by the test above; pushed again so this test stands alone (the same content: a no-op in olareg).
+      await pushImage(first.layout, first.tag, ref, { plainHttp: true, oras: toolPath('oras') });
+      const [notation, cosignKeys] = await Promise.all([
+        createNotationSigner(join(signDir, 'notation'), 'signet-image'),
+        createCosignKeyPair(join(signDir, 'cosign'), 'cosign-generated'),
+      ]);
+      await notation.sign(digestRef);
+      await cosignSign(registry, cosignKeys, digestRef, join(signDir, 'cosign'));
+
+      // The same layout under another repository, without signatures.
+      const unsignedRef = `${registry.host}/signet-unsigned:${first.tag}`;
+      await pushImage(first.layout, first.tag, unsignedRef, { plainHttp: true, oras: toolPath('oras') });
+
+      // signet trusts both: notation's test certificate and the cosign public key; both Verifiers must pass.
+      const notationVerifier = notationConfig({
+        trust: { $case: 'paths', paths: [notation.certificatePath] },
+      })
+        .split(/^---\n/m)
+        .at(-1) as string;
+      const configPath = join(signDir, 'config.yaml');
+      await writeFile(
+        configPath,
+        `${COSIGN_STORE}---\n${notationVerifier}---\n${cosignVerifier([
+          { name: 'default', scopes: ['*'], keys: [{ file: cosignKeys.publicKeyPath }], tLogVerify: false },
+        ])}---
+apiVersion: config.ratify.deislabs.io/v1beta1
+kind: Policy
+metadata:
+  name: ratify-policy
+spec:
+  type: config-policy
+  parameters:
+    artifactVerificationPolicies:
+      default: all
+`,
+      );
+      const provider = await startProvider([
+        '--insecure-http',
+        '--config',
+        configPath,
+        '--log-level',
+        'warn',
+      ]);
+      try {
+        const verifyUrl = `${provider.url}/ratify/gatekeeper/v1/verify`;
+        for (const key of [ref, digestRef]) {
+          const item = await callProviderForKey(verifyUrl, key);
+          expect({ key, isSuccess: item.value?.isSuccess, error: item.error }).toEqual({
+            key,
+            isSuccess: true,
+            error: undefined,
+          });
+          const reports = (item.value?.verifierReports ?? []) as { name?: string; isSuccess?: boolean }[];
+          expect(reports.map((r) => [r.name, r.isSuccess]).sort()).toEqual([
+            ['cosign', true],
+            ['notation', true],
+          ]);
+        }
+        const denied = await callProviderForKey(verifyUrl, unsignedRef);
+        expect(denied.value?.isSuccess).toBe(false);
+        const messages = ((denied.value?.verifierReports ?? []) as { message?: string }[]).map(
+          (r) => r.message,
+        );
+        expect(messages).toContain(`image verification failed for ${unsignedRef}: signature not found`);
+      } catch (error) {
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}\nsignet:\n${provider.output()}`,
+        );
+      } finally {
+        await provider.stop();
+      }
+    }, 180_000);
   });
 });
