@@ -1,4 +1,4 @@
-import { createSemaphore } from './semaphore.js';
+import { createKeyedSemaphore, createSemaphore } from './semaphore.js';
 
 describe('createSemaphore', () => {
   describe('under the limit', () => {
@@ -54,5 +54,65 @@ describe('createSemaphore', () => {
     it('throws', () => {
       expect(() => createSemaphore(0)).toThrow(RangeError);
     });
+  });
+});
+
+describe('createKeyedSemaphore', () => {
+  const signal = new AbortController().signal;
+
+  it('deletes a key once its last permit is released, so distinct hosts do not accumulate', async () => {
+    const semaphores = createKeyedSemaphore(2);
+    for (let i = 0; i < 1000; i += 1) {
+      const release = await semaphores.acquire(`registry-${i}.example`, signal);
+      expect(semaphores.size).toBe(1);
+      release();
+      expect(semaphores.size).toBe(0);
+    }
+  });
+
+  it('keeps a key while a permit is held or a waiter queues, and caps each key separately', async () => {
+    const semaphores = createKeyedSemaphore(1);
+    const first = await semaphores.acquire('a', signal);
+    const other = await semaphores.acquire('b', signal); // another host is not blocked by a
+    expect(semaphores.size).toBe(2);
+    other();
+    expect(semaphores.size).toBe(1);
+    let secondGranted = false;
+    const second = semaphores.acquire('a', signal).then((release) => {
+      secondGranted = true;
+      return release;
+    });
+    await Promise.resolve();
+    expect(secondGranted).toBe(false);
+    first();
+    first(); // a second call is a no-op
+    const release = await second;
+    expect(secondGranted).toBe(true);
+    expect(semaphores.size).toBe(1); // handed over to the waiter, still in use
+    release();
+    expect(semaphores.size).toBe(0);
+  });
+
+  it('a fresh semaphore after pruning still enforces the limit', async () => {
+    const semaphores = createKeyedSemaphore(1);
+    (await semaphores.acquire('a', signal))();
+    const held = await semaphores.acquire('a', signal);
+    const controller = new AbortController();
+    const waiting = semaphores.acquire('a', controller.signal);
+    controller.abort(new Error('deadline'));
+    await expect(waiting).rejects.toThrow('deadline');
+    expect(semaphores.size).toBe(1); // the holder keeps the entry
+    held();
+    expect(semaphores.size).toBe(0);
+  });
+
+  it('prunes a key whose only acquire was already aborted', async () => {
+    const semaphores = createKeyedSemaphore(1);
+    await expect(semaphores.acquire('a', AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+    expect(semaphores.size).toBe(0);
+  });
+
+  it('throws on an invalid limit at creation', () => {
+    expect(() => createKeyedSemaphore(0)).toThrow(RangeError);
   });
 });

@@ -61,3 +61,53 @@ export function createSemaphore(limit: number): Semaphore {
     },
   };
 }
+
+/** Per-key semaphores (one per registry host), each entry dropped again as soon as its key is idle. */
+export interface KeyedSemaphore {
+  /** Waits for a permit of `key`'s semaphore; rejects with the signal's reason if it aborts first. */
+  acquire(key: string, signal: AbortSignal): Promise<Release>;
+  /** Keys holding a semaphore now: those with a permit in use or a waiter. */
+  readonly size: number;
+}
+
+/**
+ * A semaphore of `limit` permits per key, created on a key's first acquire and deleted when its last permit is
+ * released (or its last waiter gives up) with nobody waiting, so a stream of distinct hosts does not grow the map.
+ * A deleted key's next acquire starts a fresh semaphore, which is equivalent: an idle semaphore holds no state.
+ */
+export function createKeyedSemaphore(limit: number): KeyedSemaphore {
+  createSemaphore(limit); // validates `limit` now rather than on the first acquire
+  const byKey = new Map<string, Semaphore>();
+
+  function pruneIfIdle(key: string, semaphore: Semaphore): void {
+    if (semaphore.inUse === 0 && semaphore.waiting === 0 && byKey.get(key) === semaphore) byKey.delete(key);
+  }
+
+  return {
+    get size() {
+      return byKey.size;
+    },
+    async acquire(key: string, signal: AbortSignal): Promise<Release> {
+      let semaphore = byKey.get(key);
+      if (semaphore === undefined) {
+        semaphore = createSemaphore(limit);
+        byKey.set(key, semaphore);
+      }
+      const held = semaphore;
+      let release: Release;
+      try {
+        release = await held.acquire(signal);
+      } catch (error) {
+        pruneIfIdle(key, held);
+        throw error;
+      }
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        release();
+        pruneIfIdle(key, held);
+      };
+    },
+  };
+}

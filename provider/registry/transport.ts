@@ -14,8 +14,7 @@ import { toNetworkError, toTimeoutError } from './registry-error.js';
 import type { RequestSite } from './registry-error.js';
 import { computeBackoffMs, isRetryableStatus, parseRetryAfter } from './retry.js';
 import type { RetryPolicy } from './retry.js';
-import { createSemaphore } from './semaphore.js';
-import type { Semaphore } from './semaphore.js';
+import { createKeyedSemaphore } from './semaphore.js';
 import type { RegistryRequestEvent } from './registry.types.js';
 
 /** Enough of an error answer to name its OCI error code; the rest is discarded unread. */
@@ -340,16 +339,9 @@ export function createTransport(options: TransportOptions): Transport {
     decompress: true,
     validateStatus: () => true,
   });
-  const semaphores = new Map<string, Semaphore>();
-
-  function semaphoreFor(host: string): Semaphore {
-    let semaphore = semaphores.get(host);
-    if (semaphore === undefined) {
-      semaphore = createSemaphore(options.maxConcurrencyPerHost);
-      semaphores.set(host, semaphore);
-    }
-    return semaphore;
-  }
+  // One semaphore per registry host, dropped when the host is idle: keys name arbitrary hosts, so the map must
+  // not keep one entry for every host ever named.
+  const semaphores = createKeyedSemaphore(options.maxConcurrencyPerHost);
 
   function egressContext(request: HttpRequest): EgressContext {
     return {
@@ -397,7 +389,7 @@ export function createTransport(options: TransportOptions): Transport {
     const { site } = request;
     let release: () => void;
     try {
-      release = await semaphoreFor(site.host).acquire(scope.signal);
+      release = await semaphores.acquire(site.host, scope.signal);
     } catch {
       return { $case: 'failure', error: toTimeoutError(site, 'deadline'), retryable: false };
     }

@@ -7,17 +7,21 @@ import { join } from 'node:path';
 import { callProvider, callProviderForKey } from '../helpers/gatekeeper-client.js';
 import { pushImage } from '../helpers/images.js';
 import { createNotationSigner, type NotationSigner } from '../helpers/notation.js';
-import { startProvider, type StartedProvider } from '../helpers/process.js';
+import { MIB, providerRssBytes, startProvider, type StartedProvider } from '../helpers/process.js';
 import { notationConfig } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const VERIFY = '/ratify/gatekeeper/v1/verify';
 const MUTATE = '/ratify/gatekeeper/v1/mutate';
+/** Bound on the signet process's RSS growth over every call this file makes. */
+const RSS_GROWTH_BOUND_MIB = 64;
 
 let dir: string;
 let registry: TestRegistry;
 let signer: NotationSigner;
 let provider: StartedProvider;
+/** The provider's RSS once it is ready, before any call: the baseline of the memory check at the end. */
+let rssBefore: number;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'signet-moved-tag-'));
@@ -31,6 +35,7 @@ beforeAll(async () => {
     }),
   );
   provider = await startProvider(['--insecure-http', '--config', configPath, '--log-level', 'warn']);
+  rssBefore = providerRssBytes(provider);
 });
 
 afterAll(async () => {
@@ -77,5 +82,17 @@ describe('a tag moved between admissions', () => {
     await signer.sign(signed.digestReference);
     const second = await callProviderForKey(`${provider.url}${VERIFY}`, key);
     expect(second.value?.isSuccess).toBe(true);
+  });
+});
+
+// Defined last, so it runs after every call above (jest runs a file's tests in order).
+describe('the provider process over the moved-tag calls above', () => {
+  it(`grows its RSS by less than ${RSS_GROWTH_BOUND_MIB} MiB`, () => {
+    const rssAfter = providerRssBytes(provider);
+    const growthMib = (rssAfter - rssBefore) / MIB;
+    console.log(
+      `signet RSS (moved tag): before ${(rssBefore / MIB).toFixed(1)} MiB, after ${(rssAfter / MIB).toFixed(1)} MiB, growth ${growthMib.toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND_MIB} MiB)`,
+    );
+    expect(growthMib).toBeLessThan(RSS_GROWTH_BOUND_MIB);
   });
 });

@@ -12,7 +12,7 @@ import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../helpers/fault-proxy.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import { createNotationSigner, type NotationSigner } from '../helpers/notation.js';
-import { startProvider, type StartedProvider } from '../helpers/process.js';
+import { MIB, providerRssBytes, startProvider, type StartedProvider } from '../helpers/process.js';
 import { notationConfig } from '../helpers/ratify-config.js';
 import { registryRequest, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -29,6 +29,8 @@ const REFERRER_COUNT = 900;
 /** signet's per-request deadline (`--deadline-ms`, its default). */
 const DEADLINE_MS = 2500;
 const MAX_SIGNATURES = 32;
+/** Bound on the signet process's RSS growth over every call this file makes (the hostile ones included). */
+const RSS_GROWTH_BOUND_MIB = 64;
 
 interface Descriptor {
   mediaType: string;
@@ -130,6 +132,8 @@ let withReferrers: TestRegistry;
 let tagSchemaOnly: TestRegistry;
 let signer: NotationSigner;
 let provider: StartedProvider;
+/** The provider's RSS once it is ready, before any call: the baseline of the memory check at the end. */
+let rssBefore: number;
 const proxies: FaultProxy[] = [];
 
 beforeAll(async () => {
@@ -157,6 +161,7 @@ beforeAll(async () => {
     '--max-signatures',
     String(MAX_SIGNATURES),
   ]);
+  rssBefore = providerRssBytes(provider);
 });
 
 afterAll(async () => {
@@ -312,5 +317,17 @@ describe.each([
     expect(
       proxy.requests.filter((r) => r.path.includes('/manifests/sha256-') || r.path.includes('/blobs/')),
     ).toEqual([]);
+  });
+});
+
+// Defined last, so it runs after every hostile call above (jest runs a file's tests in order).
+describe('the provider process over the hostile calls above', () => {
+  it(`grows its RSS by less than ${RSS_GROWTH_BOUND_MIB} MiB`, () => {
+    const rssAfter = providerRssBytes(provider);
+    const growthMib = (rssAfter - rssBefore) / MIB;
+    console.log(
+      `signet RSS (referrer flood): before ${(rssBefore / MIB).toFixed(1)} MiB, after ${(rssAfter / MIB).toFixed(1)} MiB, growth ${growthMib.toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND_MIB} MiB)`,
+    );
+    expect(growthMib).toBeLessThan(RSS_GROWTH_BOUND_MIB);
   });
 });
