@@ -16,7 +16,7 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/provider/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/vectors/**/*.test.ts'],
+      testMatch: ['<rootDir>/provider/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/vectors/**/*.test.ts', '<rootDir>/test/fuzz/**/*.test.ts'],
     },
     {
       ...common,

@@ -306,7 +306,13 @@ export function readString(node: DerNode, what: string): string {
     case ASN1_TAG.UNIVERSAL_STRING: {
       if (bytes.length % 4 !== 0) throw new DerError(`${what}: invalid UniversalString`);
       let out = '';
-      for (let i = 0; i < bytes.length; i += 4) out += String.fromCodePoint(bytes.readUInt32BE(i));
+      for (let i = 0; i < bytes.length; i += 4) {
+        const codePoint = bytes.readUInt32BE(i);
+        // UCS-4 holds only Unicode scalar values: no surrogates, nothing past U+10FFFF.
+        if (codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff))
+          throw new DerError(`${what}: invalid UniversalString`);
+        out += String.fromCodePoint(codePoint);
+      }
       return out;
     }
     default:
