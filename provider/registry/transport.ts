@@ -16,6 +16,7 @@ import { computeBackoffMs, isRetryableStatus, parseRetryAfter } from './retry.js
 import type { RetryPolicy } from './retry.js';
 import { createKeyedSemaphore } from './semaphore.js';
 import type { RegistryRequestEvent } from './registry.types.js';
+import { raceAbort } from './race-abort.js';
 
 /** Enough of an error answer to name its OCI error code; the rest is discarded unread. */
 const ERROR_BODY_MAX_BYTES = 16 * 1024;
@@ -172,25 +173,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Resolves with the promise, or rejects as soon as `signal` aborts (the lookup itself cannot be cancelled). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
   });
 }
 

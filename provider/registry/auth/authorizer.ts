@@ -6,6 +6,7 @@ import { parseWwwAuthenticate } from './challenge.js';
 import type { Challenge } from './challenge.js';
 import type { Credential, CredentialProvider } from './credentials.js';
 import { createTokenCache } from './token-cache.js';
+import { raceAbort } from '../race-abort.js';
 
 /** Whom a request is for: the registry as named in references (for credentials) and its host. */
 export interface AuthTarget {
@@ -70,25 +71,6 @@ function plainRealmRefused(target: AuthTarget, realm: URL): SignetError {
 
 function basicHeader(credential: Extract<Credential, { $case: 'basic' }>): string {
   return `Basic ${Buffer.from(`${credential.username}:${credential.password}`, 'utf8').toString('base64')}`;
-}
-
-/** Resolves with the promise, or rejects as soon as the caller's signal aborts (shared fetches keep running). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 function parseTokenResponse(body: Buffer, site: RequestSite): { token: string; expiresInSeconds: number } {
