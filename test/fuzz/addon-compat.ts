@@ -154,7 +154,9 @@ export function ensureFuzzerAddon(): void {
     process.dlopen({ exports: {} }, addon);
     return;
   } catch (error) {
-    if (!(error instanceof Error) || !DOWNGRADES.some((d) => error.message.includes(d.version))) throw error;
+    // Not `instanceof Error`: under jest the test runs in another realm than the one dlopen's error comes from.
+    const message = (error as { message?: unknown } | undefined)?.message;
+    if (typeof message !== 'string' || !DOWNGRADES.some((d) => message.includes(d.version))) throw error;
   }
   const elf = readFileSync(addon);
   const changed = downgradeVersions(elf);
