@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG_URL } from '../../provider/config/index.js';
 import { callProvider, type ProviderItem } from '../helpers/gatekeeper-client.js';
 import { pushImage } from '../helpers/images.js';
 import { createNotationSigner } from '../helpers/notation.js';
-import { createMtlsMaterial } from '../helpers/pki.js';
+import { createMtlsMaterial, mtlsServeArgs } from '../helpers/pki.js';
 import { startProvider } from '../helpers/process.js';
 import { startRegistry } from '../helpers/registry.js';
 
@@ -51,18 +51,7 @@ async function main(): Promise<void> {
     console.log(
       `• starting signet serve (embedded default configuration, trust store ${trustDir}, HTTPS + mTLS)`,
     );
-    provider = await startProvider([
-      '--config',
-      configPath,
-      '--tls-cert',
-      pki.server.cert,
-      '--tls-key',
-      pki.server.key,
-      '--client-ca',
-      pki.ca.cert,
-      '--log-level',
-      'warn',
-    ]);
+    provider = await startProvider(['--config', configPath, ...mtlsServeArgs(pki), '--log-level', 'warn']);
     const keys = [signed.reference, unsigned.reference, `${registry.host}/demo/missing:v1`];
     console.log(
       `• POST ${provider.url}/ratify/gatekeeper/v1/verify as Gatekeeper would, keys:\n    ${keys.join('\n    ')}`,

@@ -113,3 +113,15 @@ export async function createMtlsMaterial(dir: string): Promise<MtlsMaterial> {
   const client = await issue(dir, ca, 'gatekeeper-client', 'clientAuth');
   return { ca, server, client };
 }
+
+/** `signet serve`'s mTLS flags for `material`: its serving certificate, and its CA as the client CA. */
+export function mtlsServeArgs(material: MtlsMaterial): string[] {
+  return [
+    '--tls-cert',
+    material.server.cert,
+    '--tls-key',
+    material.server.key,
+    '--client-ca',
+    material.ca.cert,
+  ];
+}

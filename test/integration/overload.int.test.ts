@@ -18,7 +18,7 @@ import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { callProvider, type ProviderAnswer } from '../helpers/gatekeeper-client.js';
 import { pushImage } from '../helpers/images.js';
 import { createNotationSigner } from '../helpers/notation.js';
-import { createMtlsMaterial, type MtlsMaterial } from '../helpers/pki.js';
+import { createMtlsMaterial, mtlsServeArgs, type MtlsMaterial } from '../helpers/pki.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { notationConfig } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -172,12 +172,7 @@ describe('signet under overload', () => {
       provider = await startProvider([
         '--config',
         configPath,
-        '--tls-cert',
-        pki.server.cert,
-        '--tls-key',
-        pki.server.key,
-        '--client-ca',
-        pki.ca.cert,
+        ...mtlsServeArgs(pki),
         '--deadline-ms',
         String(DEADLINE_MS),
         '--log-level',
@@ -308,12 +303,7 @@ describe('signet under overload', () => {
       provider = await startProvider([
         '--config',
         configPath,
-        '--tls-cert',
-        pki.server.cert,
-        '--tls-key',
-        pki.server.key,
-        '--client-ca',
-        pki.ca.cert,
+        ...mtlsServeArgs(pki),
         '--request-timeout-ms',
         String(REQUEST_TIMEOUT_MS),
         '--tls-handshake-timeout-ms',

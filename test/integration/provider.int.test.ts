@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { callProvider, type ProviderAnswer } from '../helpers/gatekeeper-client.js';
 import { pushImage, tagImage } from '../helpers/images.js';
-import { createMtlsMaterial, type MtlsMaterial } from '../helpers/pki.js';
+import { createMtlsMaterial, mtlsServeArgs, type MtlsMaterial } from '../helpers/pki.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
 import { notationConfig } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -40,12 +40,7 @@ beforeAll(async () => {
   provider = await startProvider([
     '--config',
     configPath,
-    '--tls-cert',
-    pki.server.cert,
-    '--tls-key',
-    pki.server.key,
-    '--client-ca',
-    pki.ca.cert,
+    ...mtlsServeArgs(pki),
     '--deadline-ms',
     '1500',
     '--log-level',
