@@ -230,3 +230,20 @@ export async function pushOciLayout(
     return describeManifest(registry, repo, tag, stdout.trim());
   });
 }
+
+/** A fresh image in `repository` whose only signature is the notation JWS `envelope` makes for it (a hand-made one). */
+export async function pushWithJwsSignature(
+  registry: TestRegistry,
+  repository: string,
+  envelope: (image: PushedManifest) => Promise<string>,
+): Promise<PushedManifest> {
+  const image = await pushImage(registry, repository, 'v1');
+  await attachArtifact(
+    registry,
+    image.digestReference,
+    'application/vnd.cncf.notary.signature',
+    await envelope(image),
+    'application/jose+json',
+  );
+  return image;
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { callProvider } from '../helpers/gatekeeper-client.js';
 import { createNotationSigner, type NotationSigner } from '../helpers/notation.js';
-import { attachArtifact, pushImage, type PushedManifest } from '../helpers/images.js';
+import { pushImage, pushWithJwsSignature, type PushedManifest } from '../helpers/images.js';
 import {
   createJwsEnvelope,
   fetchNotationEnvelope,
@@ -36,7 +36,6 @@ import { runTool } from '../helpers/tools.js';
 import { startTsa, type TestTsa } from '../helpers/tsa.js';
 
 const KEY = { $case: 'ec', curve: 'P-256' } as const;
-const NOTATION_SIGNATURE = 'application/vnd.cncf.notary.signature';
 const DAY_MS = 86_400_000;
 /** Lifetime of the timestamped leaf: long enough to sign with, short enough to outlive during setup. */
 const SHORT_LIVED_MS = 8_000;
@@ -116,22 +115,6 @@ async function signedByLeaf(
   return image;
 }
 
-/** A fresh image in `repository` whose only signature is `envelope` (a JWS). */
-async function withEnvelope(
-  repository: string,
-  envelope: (image: PushedManifest) => Promise<string>,
-): Promise<PushedManifest> {
-  const image = await pushImage(registry, repository, 'v1');
-  await attachArtifact(
-    registry,
-    image.digestReference,
-    NOTATION_SIGNATURE,
-    await envelope(image),
-    'application/jose+json',
-  );
-  return image;
-}
-
 /** notation's own envelope for `image`, made on a copy of it in a scratch repository (same digest). */
 async function notationEnvelopeOf(image: PushedManifest): Promise<Record<string, unknown>> {
   counter += 1;
@@ -177,7 +160,10 @@ const cases: readonly DifferentialCase[] = [
     name: 'hand-made JWS by a valid codeSigning leaf (control for the hand-made cases)',
     policy: 'main',
     expected: 'pass',
-    image: () => withEnvelope('handmade/control', (image) => createJwsEnvelope(chain, chain.leaf, image)),
+    image: () =>
+      pushWithJwsSignature(registry, 'handmade/control', (image) =>
+        createJwsEnvelope(chain, chain.leaf, image),
+      ),
   },
   {
     name: 'tampered signature bytes',
@@ -185,7 +171,7 @@ const cases: readonly DifferentialCase[] = [
     expected: 'fail',
     reason: /integrity.*signature is invalid/,
     image: () =>
-      withEnvelope('tampered/signature', async (image) => {
+      pushWithJwsSignature(registry, 'tampered/signature', async (image) => {
         const envelope = await notationEnvelopeOf(image);
         const signature = Buffer.from(field(envelope, 'signature'), 'base64url');
         signature[signature.length - 1] = (signature[signature.length - 1] ?? 0) ^ 0x01;
@@ -198,7 +184,7 @@ const cases: readonly DifferentialCase[] = [
     expected: 'fail',
     reason: /integrity.*signature is invalid/,
     image: () =>
-      withEnvelope('tampered/payload', async (image) => {
+      pushWithJwsSignature(registry, 'tampered/payload', async (image) => {
         const envelope = await notationEnvelopeOf(image);
         const payload = JSON.parse(Buffer.from(field(envelope, 'payload'), 'base64url').toString('utf8')) as {
           targetArtifact: Record<string, unknown>;
@@ -218,7 +204,9 @@ const cases: readonly DifferentialCase[] = [
     image: async () => {
       const original = await signed('copied/original');
       const envelope = await fetchNotationEnvelope(registry, original.digestReference);
-      return withEnvelope('copied/target', () => Promise.resolve(envelope.toString('utf8')));
+      return pushWithJwsSignature(registry, 'copied/target', () =>
+        Promise.resolve(envelope.toString('utf8')),
+      );
     },
   },
   {
@@ -272,7 +260,7 @@ const cases: readonly DifferentialCase[] = [
     expected: 'fail',
     reason: /authenticTimestamp.*after certificate/,
     image: () =>
-      withEnvelope('leaf/expired', (image) =>
+      pushWithJwsSignature(registry, 'leaf/expired', (image) =>
         createJwsEnvelope(chain, leaf('expired'), image, { signingTime: new Date(Date.now() - 2 * DAY_MS) }),
       ),
   },
@@ -288,7 +276,9 @@ const cases: readonly DifferentialCase[] = [
     expected: 'fail',
     reason: /authenticTimestamp.*before certificate/,
     image: () =>
-      withEnvelope('leaf/not-yet-valid', (image) => createJwsEnvelope(chain, leaf('not-yet-valid'), image)),
+      pushWithJwsSignature(registry, 'leaf/not-yet-valid', (image) =>
+        createJwsEnvelope(chain, leaf('not-yet-valid'), image),
+      ),
   },
   {
     name: 'leaf with EKU serverAuth only',
@@ -296,14 +286,17 @@ const cases: readonly DifferentialCase[] = [
     expected: 'fail',
     reason: /certificate-chain is invalid/,
     image: () =>
-      withEnvelope('leaf/server-auth', (image) => createJwsEnvelope(chain, leaf('server-auth'), image)),
+      pushWithJwsSignature(registry, 'leaf/server-auth', (image) =>
+        createJwsEnvelope(chain, leaf('server-auth'), image),
+      ),
   },
   ...(['no-key-usage', 'wrong-key-usage', 'non-critical-key-usage'] as const).map((name) => ({
     name: `leaf with ${name.replaceAll('-', ' ')}`,
     policy: 'main' as const,
     expected: 'fail' as const,
     reason: /certificate-chain is invalid/,
-    image: () => withEnvelope(`leaf/${name}`, (image) => createJwsEnvelope(chain, leaf(name), image)),
+    image: () =>
+      pushWithJwsSignature(registry, `leaf/${name}`, (image) => createJwsEnvelope(chain, leaf(name), image)),
   })),
   {
     name: 'leaf revoked at its OCSP responder',
