@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSnapshot, parseConfigYaml, type ConfigSnapshot } from '../config/index.js';
-import { CA_PEM, KEY_PEM } from '../config/snapshot/test-fixtures.js';
+import { CA_PEM, KEY_PEM } from '../../test/fixtures/config-snapshot.js';
 import { fingerprintConfig } from './config-fingerprint.js';
 
 function indent(pem: string, spaces: number): string {

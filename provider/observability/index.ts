@@ -1,7 +1,9 @@
 export { createLogger, newTraceId } from './logger.js';
 export type { Logger, LoggerOptions } from './logger.js';
-export { createMetrics } from './metrics.js';
+export { createComplianceMetrics, createMetrics } from './metrics.js';
 export type {
+  AssignmentCompliance,
+  ComplianceMetrics,
   ImageOutcome,
   MetricsOptions,
   RegistryRequestEvent,

@@ -5,12 +5,12 @@ import type {
   SharedCacheErrorReason,
   SharedCacheObserver,
 } from '../cache/cache.types.js';
+import type { ImageOutcome } from '../verdict/index.js';
 
 /** How one Gatekeeper request ended: answered cleanly, answered with a systemError, rejected, or failed. */
 export type RequestOutcome = 'ok' | 'system_error' | 'client_error' | 'server_error';
 
-/** How one image ended: allowed, denied by a verdict, or not decided (fails closed, retried). */
-export type ImageOutcome = 'success' | 'failure' | 'inconclusive';
+export type { ImageOutcome };
 
 export interface RequestLabels {
   readonly provider: string;
@@ -187,5 +187,50 @@ export function createMetrics(
           cacheErrors.inc({ cache: cacheName, operation, reason }),
       };
     },
+  };
+}
+
+/** One assignment's compliance as the periodic report found it (states as in the compliance report). */
+export interface AssignmentCompliance {
+  readonly assignment: string;
+  readonly resources: Readonly<Record<'Compliant' | 'NonCompliant' | 'Error' | 'Unknown' | 'Exempt', number>>;
+  /** null when nothing was judged (every resource Exempt or Unknown). */
+  readonly compliancePercent: number | null;
+}
+
+export interface ComplianceMetrics {
+  /** Replaces every assignment's gauges with these (an assignment no longer reported disappears). */
+  record(assignments: readonly AssignmentCompliance[]): void;
+  /** Removes every compliance series (this replica stopped reporting, e.g. lost the leader Lease). */
+  clear(): void;
+}
+
+/** Gauges the periodic compliance report of `signet serve` sets (only on the replica that holds the Lease). */
+export function createComplianceMetrics(registry: Registry): ComplianceMetrics {
+  const resources = new Gauge({
+    name: 'signet_compliance_resources',
+    help: 'Resources in scope of an assignment by compliance state, from the last periodic compliance report.',
+    labelNames: ['assignment', 'state'] as const,
+    registers: [registry],
+  });
+  const percent = new Gauge({
+    name: 'signet_compliance_percent',
+    help: 'Compliant / (Compliant + NonCompliant + Error) x 100 per assignment, from the last periodic compliance report.',
+    labelNames: ['assignment'] as const,
+    registers: [registry],
+  });
+  const clear = () => {
+    resources.reset();
+    percent.reset();
+  };
+  return {
+    record(assignments) {
+      clear();
+      for (const { assignment, resources: counts, compliancePercent } of assignments) {
+        for (const [state, count] of Object.entries(counts)) resources.set({ assignment, state }, count);
+        if (compliancePercent !== null) percent.set({ assignment }, compliancePercent);
+      }
+    },
+    clear,
   };
 }

@@ -1,7 +1,7 @@
 import { REDIS_KEY_PREFIX, decodeSharedEntry, encodeSharedEntry } from '../cache/redis-verdict-store.js';
 import { SignetError } from '../errors.js';
 import { imageResultCodec } from './result-codec.js';
-import type { ImageResult, VerifierReport } from './result.types.js';
+import type { ImageResult, VerifierReport } from '../verdict/index.js';
 
 const SUBJECT = 'registry.example/app@sha256:' + 'a'.repeat(64);
 const REDIS_KEY = `${REDIS_KEY_PREFIX}["verdict","config-sha256:00",null,"registry.example","app","sha256:aa"]`;
@@ -102,6 +102,35 @@ describe('imageResultCodec', () => {
       if (outcome.$case !== 'hit') return;
       expect(outcome.entry.value.error?.message).toBe('image registry.example/app:v2 is not attested');
       expect(outcome.entry.value.reports).toEqual(kritis.reports);
+    });
+  });
+
+  describe('report errors', () => {
+    it("keeps a failing report's SignetError (its code reaches the verdict again)", () => {
+      const failing: ImageResult = {
+        ...denied,
+        reports: [
+          {
+            ...report,
+            isSuccess: false,
+            error: new SignetError('CERT_UNTRUSTED', { stage: 'verify', reason: 'untrusted root' }),
+          },
+        ],
+      };
+      const outcome = roundTrip(failing);
+      expect(outcome.$case).toBe('hit');
+      const reports = outcome.$case === 'hit' ? outcome.entry.value.reports : [];
+      expect(reports[0]?.error?.code).toBe('CERT_UNTRUSTED');
+      expect(reports[0]?.error?.reason).toBe('untrusted root');
+      expect(reports[0]?.error?.kind).toBe('verdict');
+    });
+
+    it('refuses a report whose error is not a serialised SignetError', () => {
+      const value = {
+        ...encoded(denied),
+        reports: [{ ...report, isSuccess: false, error: { code: 'NOPE' } }],
+      };
+      expect(decodeValue(value).$case).toBe('invalid');
     });
   });
 

@@ -1,6 +1,6 @@
 import type { VerdictCodec } from '../cache/index.js';
 import { SignetError } from '../errors.js';
-import type { ImageResult, VerifierReport } from './result.types.js';
+import type { ImageResult, VerifierReport } from '../verdict/index.js';
 
 /** Nesting of verifier reports (cosign nests one level) accepted when reading a stored verdict. */
 const MAX_REPORT_DEPTH = 8;
@@ -40,6 +40,7 @@ function toReport(value: unknown, where: string, depth: number): VerifierReport 
   if (!Array.isArray(nested)) fail(`${where}.nestedReports must be an array`);
   const errorReason = optionalText(value, 'errorReason', where);
   const remediation = optionalText(value, 'remediation', where);
+  const error = optionalError(value.error, `${where}.error`);
   return {
     subject: text(value, 'subject', where),
     isSuccess: value.isSuccess,
@@ -55,6 +56,22 @@ function toReport(value: unknown, where: string, depth: number): VerifierReport 
     nestedReports: nested.map((report, index) =>
       toReport(report, `${where}.nestedReports[${index}]`, depth + 1),
     ),
+    ...(error === undefined ? {} : { error }),
+  };
+}
+
+/** A SignetError `toJSON` wrote, rebuilt; absent stays absent, anything else is invalid. */
+function optionalError(value: unknown, where: string): SignetError | undefined {
+  if (value === undefined || value === null) return undefined;
+  return SignetError.fromJSON(value) ?? fail(`${where} is not a serialised SignetError`);
+}
+
+function toReportJson(report: VerifierReport): Record<string, unknown> {
+  const { error, nestedReports, ...fields } = report;
+  return {
+    ...fields,
+    nestedReports: nestedReports.map(toReportJson),
+    ...(error === undefined ? {} : { error: error.toJSON() }),
   };
 }
 
@@ -66,10 +83,7 @@ function toImageResult(value: unknown): ImageResult {
   const subject = optionalText(value, 'subject', 'verdict');
   if (!Array.isArray(value.reports)) fail('verdict.reports must be an array');
   const reports = value.reports.map((report, index) => toReport(report, `verdict.reports[${index}]`, 0));
-  const error =
-    value.error === undefined || value.error === null ? undefined : SignetError.fromJSON(value.error);
-  if (value.error !== undefined && value.error !== null && error === undefined)
-    fail('verdict.error is not a serialised SignetError');
+  const error = optionalError(value.error, 'verdict.error');
   // Only verdicts are shared: an allow without an error, or a denial whose error is a verdict (never inconclusive).
   if (value.isSuccess && error !== undefined) fail('an allowed verdict carries an error');
   if (!value.isSuccess && error?.kind !== 'verdict') fail('a denied verdict needs an error of kind verdict');
@@ -88,7 +102,7 @@ export const imageResultCodec: VerdictCodec<ImageResult> = {
     key: result.key,
     isSuccess: result.isSuccess,
     ...(result.subject === undefined ? {} : { subject: result.subject }),
-    reports: result.reports,
+    reports: result.reports.map(toReportJson),
     ...(result.error === undefined ? {} : { error: result.error.toJSON() }),
     verifiedAt: result.verifiedAt.toISOString(),
   }),

@@ -1,79 +1,17 @@
-import { createHash } from 'node:crypto';
 import { createResultCache, createTtlCache } from '../cache/index.js';
 import { loadDefaultConfig, type ConfigSnapshot } from '../config/index.js';
-import { SignetError } from '../errors.js';
-import { ARTIFACT_TYPES, DEFAULT_REGISTRY_LIMITS, MEDIA_TYPES } from '../registry/index.js';
-import type { Descriptor, FetchedManifest, RegistryClient } from '../registry/index.js';
+import { ARTIFACT_TYPES } from '../registry/index.js';
+import type { Descriptor } from '../registry/index.js';
 import type { ArtifactVerifier } from '../verifiers/index.js';
-import type { ImageResult } from './result.types.js';
+import { classifyOutcome, type ImageResult } from '../verdict/index.js';
+import {
+  SUBJECT_DESCRIPTOR as subjectDescriptor,
+  signatureDescriptors,
+  stubRegistry,
+} from '../../test/fixtures/stub-registry.js';
 import { createImagePipeline } from './verify-image.js';
 
 const KEY = 'registry.example/app:v1';
-
-function digestOf(text: string): string {
-  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
-}
-
-const subjectDescriptor: Descriptor = {
-  mediaType: MEDIA_TYPES.ociManifest,
-  digest: digestOf('subject'),
-  size: 1000,
-};
-
-interface Counted {
-  resolveDigest: number;
-  listReferrers: number;
-  getManifest: number;
-  getBlob: number;
-}
-
-/** A registry whose subject lists `referrerCount` notation signatures, counting every call. */
-function fakeRegistry(referrerCount: number): { client: RegistryClient; calls: Counted } {
-  const calls: Counted = { resolveDigest: 0, listReferrers: 0, getManifest: 0, getBlob: 0 };
-  const listed: Descriptor[] = Array.from({ length: referrerCount }, (_, i) => ({
-    mediaType: MEDIA_TYPES.ociManifest,
-    digest: digestOf(`signature-${i}`),
-    size: 600,
-    artifactType: ARTIFACT_TYPES.notationSignature,
-  }));
-  const client: RegistryClient = {
-    limits: DEFAULT_REGISTRY_LIMITS,
-    resolveDigest() {
-      calls.resolveDigest += 1;
-      return Promise.resolve(subjectDescriptor);
-    },
-    listReferrers() {
-      calls.listReferrers += 1;
-      return Promise.resolve({ source: 'referrersApi', descriptors: listed });
-    },
-    getManifest(reference) {
-      calls.getManifest += 1;
-      const descriptor = listed.find((d) => d.digest === reference.digest);
-      if (descriptor === undefined)
-        return Promise.reject(new SignetError('REGISTRY_NOT_FOUND', { stage: 'discover' }));
-      const fetched: FetchedManifest = {
-        reference,
-        descriptor,
-        bytes: new Uint8Array(),
-        manifest: {
-          $case: 'image',
-          mediaType: MEDIA_TYPES.ociManifest,
-          artifactType: ARTIFACT_TYPES.notationSignature,
-          config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf('{}'), size: 2 },
-          layers: [],
-          subject: subjectDescriptor,
-        },
-      };
-      return Promise.resolve(fetched);
-    },
-    getBlob() {
-      calls.getBlob += 1;
-      return Promise.reject(new Error('no blobs here'));
-    },
-    close: () => undefined,
-  };
-  return { client, calls };
-}
 
 /** A notation verifier that accepts every signature it is given. */
 const acceptingVerifier: ArtifactVerifier = {
@@ -100,22 +38,27 @@ beforeAll(async () => {
   snapshot = await loadDefaultConfig();
 });
 
-function setup(referrerCount: number, maxSignaturesPerImage = 32) {
-  const registry = fakeRegistry(referrerCount);
+function setup(
+  referrerCount: number,
+  maxSignaturesPerImage = 32,
+  {
+    config = snapshot,
+    verifier = acceptingVerifier,
+  }: { config?: ConfigSnapshot; verifier?: ArtifactVerifier } = {},
+) {
+  const registry = stubRegistry({ referrers: signatureDescriptors(referrerCount) });
   const verdicts = createResultCache<ImageResult>({
     maxEntries: 100,
     maxBytes: 1024 * 1024,
     sizeOf: () => 1,
     ttlSuccessMs: 60_000,
     ttlFailureMs: 60_000,
-    // As cli.ts classifies verdicts.
-    classify: (result) =>
-      result.isSuccess ? 'success' : result.error?.kind === 'verdict' ? 'failure' : 'inconclusive',
+    classify: classifyOutcome,
   });
   const pipeline = createImagePipeline({
     registryFor: () => registry.client,
-    config: () => snapshot,
-    verifiersFor: () => [acceptingVerifier],
+    config: () => config,
+    trustMaterial: () => ({ generation: 1, problems: [], verifiersFor: () => [verifier] }),
     verdicts,
     digestDescriptors: createTtlCache<Descriptor>({ ttlMs: 60_000, maxEntries: 100 }),
     maxSignaturesPerImage,
@@ -166,6 +109,54 @@ describe('createImagePipeline', () => {
       expect(result.error).toBeUndefined();
       expect(result.isSuccess).toBe(true);
       expect(calls.getManifest).toBe(32);
+    });
+  });
+
+  describe('what the configuration alone decides', () => {
+    it('rejects an unsupported policy type before any registry call', async () => {
+      const rego: ConfigSnapshot = {
+        ...snapshot,
+        policies: [
+          {
+            $case: 'policy',
+            resource: undefined,
+            type: 'rego-policy',
+            policy: 'package ratify.policy',
+            policyPath: undefined,
+            passthroughEnabled: false,
+          },
+        ],
+      };
+      const { verify, calls } = setup(1, 32, { config: rego });
+      const result = await verify();
+      expect(result.error?.code).toBe('CONFIG_INVALID');
+      expect(result.error?.reason).toBe('policy type rego-policy is not supported; use config-policy');
+      expect(calls).toEqual({ resolveDigest: 0, listReferrers: 0, getManifest: 0, getBlob: 0 });
+    });
+  });
+
+  describe('the stage a timeout names', () => {
+    it('is verify once the verifiers run', async () => {
+      const deadline = new AbortController();
+      let entered: () => void = () => undefined;
+      const verifying = new Promise<void>((resolve) => (entered = resolve));
+      const hanging: ArtifactVerifier = {
+        ...acceptingVerifier,
+        verify: ({ signal }) => {
+          entered();
+          return new Promise((_, reject) =>
+            signal.addEventListener('abort', () => reject(new Error('aborted'))),
+          );
+        },
+      };
+      const { pipeline } = setup(1, 32, { verifier: hanging });
+      const pending = pipeline.verify(KEY, { signal: deadline.signal, traceId: 't' });
+      await verifying;
+      deadline.abort();
+      const result = await pending;
+      expect(result.error?.code).toBe('TIMEOUT');
+      expect(result.error?.stage).toBe('verify');
+      expect(result.error?.reason).toBe('verification did not finish before the deadline (verify)');
     });
   });
 });

@@ -1,13 +1,14 @@
 import { createSingleflight, verdictCacheKey, type ResultCache, type TtlCache } from '../cache/index.js';
-import {
-  toNamespaceView,
-  type AttestationPolicyConfig,
-  type ConfigSnapshot,
-  type NamespaceView,
-} from '../config/index.js';
+import { toNamespaceView, type ConfigSnapshot, type NamespaceView } from '../config/index.js';
 import { discoverSignatures, type Discovery } from '../discover/index.js';
 import { SignetError, toSignetError, type Stage } from '../errors.js';
-import { decide, ruleFor } from '../policy/index.js';
+import {
+  judgingVerifiers,
+  toSubjectPolicy,
+  verifySubject,
+  type Subject,
+  type SubjectPolicy,
+} from '../policy/index.js';
 import { parseImageKey, type ImageKey, type ImageReference } from '../reference/index.js';
 import {
   ARTIFACT_TYPES,
@@ -15,23 +16,17 @@ import {
   type RegistryCallOptions,
   type RegistryClient,
 } from '../registry/index.js';
-import {
-  ATTESTOR_VERIFIER_TYPE,
-  decideAttestation,
-  judges,
-  requiredAttestations,
-  verifyDigestReference,
-  type ArtifactVerifier,
-} from '../verifiers/index.js';
-import type { ImagePipeline, ImageResult, VerifierReport, VerifyContext } from './result.types.js';
+import type { ImageResult } from '../verdict/index.js';
+import { judges, type TrustMaterial } from '../verifiers/index.js';
+import type { ImagePipeline, VerifyContext } from './result.types.js';
 
 export interface PipelineDeps {
   /** The registry client for a snapshot's store settings (callers memoize per snapshot generation). */
   readonly registryFor: (snapshot: ConfigSnapshot) => RegistryClient;
   /** The snapshot in force; read once per image. */
   readonly config: () => ConfigSnapshot;
-  /** The verifiers for one namespace view of a snapshot (callers memoize per snapshot generation). */
-  readonly verifiersFor: (snapshot: ConfigSnapshot, view: NamespaceView) => readonly ArtifactVerifier[];
+  /** The verifiers of a snapshot with their trust material, built once per snapshot (trustMaterialOf). */
+  readonly trustMaterial: (snapshot: ConfigSnapshot) => TrustMaterial;
   /** Verdicts keyed by subject digest + config generation (never by tag). */
   readonly verdicts: ResultCache<ImageResult>;
   /**
@@ -46,7 +41,6 @@ export interface PipelineDeps {
   readonly digestDescriptors: TtlCache<Descriptor>;
   /** Signature artifacts judged per image at most; more is LIMIT_EXCEEDED. */
   readonly maxSignaturesPerImage: number;
-  readonly onImage?: (result: ImageResult, durationSeconds: number) => void;
   readonly now?: () => Date;
 }
 
@@ -54,8 +48,9 @@ export interface PipelineDeps {
 const KNOWN_ARTIFACT_TYPES: readonly string[] = Object.values(ARTIFACT_TYPES);
 
 /**
- * resolve → discover → verify → decide for one image, under the caller's AbortSignal. Verdicts are
- * cached by subject digest and configuration generation; inconclusive failures never are.
+ * The I/O around verifySubject for one image, under the caller's AbortSignal: resolve the reference, discover its
+ * signature artifacts, hand them to verifySubject (policy/). Verdicts are cached by subject digest and
+ * configuration generation; inconclusive failures never are.
  */
 export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
   const now = deps.now ?? (() => new Date());
@@ -90,42 +85,36 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     return descriptor;
   }
 
-  async function verifySubject(
+  /** discover → verifySubject for one resolved subject; `progress` names the stage in force for timeouts. */
+  async function discoverAndVerify(
     imageKey: ImageKey,
-    subject: ImageReference,
-    subjectDescriptor: Descriptor,
+    subject: Subject,
     snapshot: ConfigSnapshot,
     view: NamespaceView,
-    attestations: readonly AttestationPolicyConfig[],
+    policy: SubjectPolicy,
     call: RegistryCallOptions,
+    progress: { stage: Stage },
   ): Promise<ImageResult> {
-    const { signal } = call;
     const registry = deps.registryFor(snapshot);
-    const image = imageKey.reference.original;
-    // Attestors judge only for the kritis policies this image must satisfy (not whitelisted ones).
-    const attesting = new Set(
-      attestations.flatMap((policy) => policy.authorities.map((a) => a.resource.name)),
-    );
-    const verifiers = deps
-      .verifiersFor(snapshot, view)
-      .filter((v) => v.type !== ATTESTOR_VERIFIER_TYPE || attesting.has(v.name));
+    const verifiers = judgingVerifiers(deps.trustMaterial(snapshot).verifiersFor(view), policy);
     const wanted = new Set(
       verifiers.flatMap((v) => (v.artifactTypes.includes('*') ? KNOWN_ARTIFACT_TYPES : v.artifactTypes)),
     );
     const isJudged = (artifactType: string) => verifiers.some((v) => judges(v, artifactType));
+    const pinned = subject.reference;
     // A definite "no" from discovery (too many signatures, a limit) is returned, not thrown, so that it is
     // cached like any verdict: a subject listing many referrers must not cost a listing on every admission.
     const refused = (error: SignetError): ImageResult => ({
       key: imageKey.key,
       isSuccess: false,
-      subject: subject.normalized,
+      subject: pinned.normalized,
       reports: [],
-      error: error.forImage(image),
+      error: error.forImage(subject.image),
       verifiedAt: now(),
     });
     let discovery: Discovery;
     try {
-      discovery = await discoverSignatures(registry, subject, {
+      discovery = await discoverSignatures(registry, pinned, {
         ...call,
         artifactTypes: [...wanted],
         cosignTag:
@@ -143,80 +132,29 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       return refused(
         new SignetError('LIMIT_EXCEEDED', {
           stage: 'discover',
-          image,
+          image: subject.image,
           reason: `${artifacts.length} signatures found, more than the limit of ${deps.maxSignaturesPerImage} per image`,
           details: { limit: 'maxSignaturesPerImage', value: deps.maxSignaturesPerImage },
         }),
       );
     }
+    progress.stage = 'verify';
     const verifiedAt = now();
-    const jobs = artifacts.flatMap((artifact) =>
-      verifiers
-        .filter((verifier) => judges(verifier, artifact.artifactType))
-        .map(async (verifier) => ({
-          verifier,
-          report: await verifier.verify({
-            subject,
-            subjectDescriptor,
-            artifact,
-            fetchBlob: (descriptor, limit) =>
-              registry.getBlob(subject, descriptor, {
-                ...call,
-                stage: 'verify',
-                ...(limit === undefined ? {} : { limit }),
-              }),
-            signal,
-            now: verifiedAt,
-          }),
-        })),
-    );
-    // A verifier throws only for inconclusive failures; one of them makes the whole image inconclusive.
-    const judged = await Promise.all(jobs);
-    const policy = view.policy;
-    if (policy.type !== 'config-policy') {
-      throw new SignetError('CONFIG_INVALID', {
-        stage: 'decide',
-        image,
-        reason: `policy type ${policy.type} is not supported; use config-policy`,
-      });
-    }
-    // A verifier may combine its reports first (cosign v3: one proof spans several bundle referrers).
-    const reports: VerifierReport[] = verifiers.flatMap((verifier) => {
-      const own = judged.filter((job) => job.verifier === verifier).map((job) => job.report);
-      return verifier.aggregate?.(subject, own, (artifactType) => ruleFor(policy, artifactType)) ?? own;
+    const verdict = await verifySubject(subject, artifacts, verifiers, policy, {
+      fetchBlob: (descriptor, limit) =>
+        registry.getBlob(pinned, descriptor, {
+          ...call,
+          stage: 'verify',
+          ...(limit === undefined ? {} : { limit }),
+        }),
+      signal: call.signal,
+      now: verifiedAt,
     });
-    const notAttested = decideAttestation(image, attestations, reports);
-    if (notAttested !== undefined) {
-      return {
-        key: imageKey.key,
-        isSuccess: false,
-        subject: subject.normalized,
-        reports: [],
-        error: notAttested,
-        verifiedAt,
-      };
-    }
-    // A namespace governed only by kritis policies (no Ratify Verifier applies) is decided by its attestations.
-    const kritisOnly = view.verifiers.length === 0 && view.attestationPolicies.length > 0;
-    const decision = kritisOnly
-      ? { isSuccess: true, error: undefined }
-      : decide(
-          image,
-          reports.filter((report) => report.type !== ATTESTOR_VERIFIER_TYPE),
-          policy,
-        );
-    return {
-      key: imageKey.key,
-      isSuccess: decision.isSuccess,
-      subject: subject.normalized,
-      reports,
-      error: decision.error,
-      verifiedAt,
-    };
+    return { ...verdict, key: imageKey.key, subject: pinned.normalized, verifiedAt };
   }
 
   async function verifyKey(key: string, context: VerifyContext): Promise<ImageResult> {
-    let stage: Stage = 'reference';
+    const progress: { stage: Stage } = { stage: 'reference' };
     let image = key;
     let subject: string | undefined;
     try {
@@ -224,16 +162,14 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       image = imageKey.reference.original;
       const snapshot = deps.config();
       const view = toNamespaceView(snapshot, imageKey.namespace);
-      const attestations = requiredAttestations(view.attestationPolicies, imageKey.reference);
-      // kritis judges tags without any registry call: only a digest can be attested.
-      const undigested = verifyDigestReference(image, imageKey.reference, attestations);
-      if (undigested !== undefined) throw undigested;
-      stage = 'resolve';
+      // Everything the configuration alone decides is decided before any registry call.
+      const policy = toSubjectPolicy(view, imageKey.reference);
+      progress.stage = 'resolve';
       const call = toCallOptions(context);
       const descriptor = await resolveDescriptor(deps.registryFor(snapshot), imageKey.reference, call);
       const pinned = pinToDigest(imageKey.reference, descriptor.digest);
       subject = pinned.normalized;
-      stage = 'discover';
+      progress.stage = 'discover';
       const keyParts = {
         subjectDigest: descriptor.digest,
         namespace: imageKey.namespace,
@@ -245,7 +181,15 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       const result = await deps.verdicts.getOrLoad(
         cacheKey,
         (signal) =>
-          verifySubject(imageKey, pinned, descriptor, snapshot, view, attestations, { ...call, signal }),
+          discoverAndVerify(
+            imageKey,
+            { reference: pinned, descriptor, image },
+            snapshot,
+            view,
+            policy,
+            { ...call, signal },
+            progress,
+          ),
         context.signal,
         sharedConfigId === undefined
           ? undefined
@@ -254,6 +198,7 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
       // A cached verdict may have been reached through another key (tag vs digest) for the same subject.
       return result.key === key ? result : withImage(result, key, image);
     } catch (error) {
+      const { stage } = progress;
       const failure = toSignetError(
         context.signal.aborted && !(error instanceof SignetError && error.code !== 'INTERNAL')
           ? new SignetError('TIMEOUT', {
@@ -269,12 +214,7 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
   }
 
   return {
-    async verify(key, context) {
-      const started = process.hrtime.bigint();
-      const result = await verifyKey(key, context);
-      deps.onImage?.(result, Number(process.hrtime.bigint() - started) / 1e9);
-      return result;
-    },
+    verify: verifyKey,
 
     async resolveDigest(key, context) {
       const imageKey = parseImageKey(key);

@@ -1,4 +1,5 @@
-import type { VerifierReport } from '../pipeline/result.types.js';
+import { SignetError } from '../errors.js';
+import type { VerifierReport } from '../verdict/index.js';
 import { decide, DEFAULT_DECISION_POLICY, type DecisionPolicy } from './decide.js';
 
 const NOTATION = 'application/vnd.cncf.notary.signature';
@@ -65,6 +66,29 @@ describe('decide', () => {
     });
     it('still applies the default rule to other types', () => {
       expect(decide('i', [report(NOTATION, true), report(COSIGN, false)], policy).isSuccess).toBe(false);
+    });
+  });
+
+  describe('codes of failing reports', () => {
+    const failing = (code: 'REVOKED' | 'CERT_UNTRUSTED' | 'CONFIG_INVALID'): VerifierReport => ({
+      ...report(NOTATION, false, `failed with ${code}`),
+      error: new SignetError(code, { stage: code === 'CONFIG_INVALID' ? 'config' : 'verify' }),
+    });
+    it('keeps the code of the one failing report (not relabelled SIGNATURE_INVALID)', () => {
+      const d = decide('i', [failing('REVOKED')], DEFAULT_DECISION_POLICY);
+      expect(d.error?.code).toBe('REVOKED');
+      expect(d.error?.kind).toBe('verdict');
+      expect(d.error?.message).toBe('image verification failed for i: v: failed with REVOKED');
+    });
+    it('names the codes of several failing reports in the policy failure', () => {
+      const d = decide('i', [failing('REVOKED'), failing('CERT_UNTRUSTED')], DEFAULT_DECISION_POLICY);
+      expect(d.error?.code).toBe('POLICY_NOT_SATISFIED');
+      expect(d.error?.details.codes).toBe('REVOKED,CERT_UNTRUSTED');
+    });
+    it('denies as a cacheable verdict when the report failed for a configuration problem', () => {
+      const d = decide('i', [failing('CONFIG_INVALID')], DEFAULT_DECISION_POLICY);
+      expect(d.error?.code).toBe('SIGNATURE_INVALID');
+      expect(d.error?.kind).toBe('verdict');
     });
   });
 });

@@ -1,8 +1,5 @@
-import { SignetError } from '../errors.js';
-import type { VerifierReport } from '../pipeline/result.types.js';
-
-/** How the reports of one artifact type combine: Ratify's config-policy `any` / `all`. */
-export type ArtifactRule = 'any' | 'all';
+import { SignetError, type ErrorCode } from '../errors.js';
+import type { ArtifactRule, VerifierReport } from '../verdict/index.js';
 
 export interface DecisionPolicy {
   /** Rules by artifact type (Ratify `artifactVerificationPolicies`); `default` applies to other types. */
@@ -56,12 +53,13 @@ function failureFor(
 ): SignetError {
   const failed = group.filter((r) => !r.isSuccess);
   const first = failed[0];
-  // One failing report is the whole story: say its own reason rather than a generic policy failure.
+  // One failing report is the whole story: say its own reason and code rather than a generic policy failure.
   if (group.length === 1 && first !== undefined) {
-    return new SignetError('SIGNATURE_INVALID', {
+    return new SignetError(verdictCode(first), {
       stage: 'verify',
       image,
       reason: `${first.verifierName}: ${first.message}`,
+      ...(first.remediation === undefined ? {} : { remediation: first.remediation }),
       details: { artifactType },
     });
   }
@@ -71,6 +69,15 @@ function failureFor(
     stage: 'decide',
     image,
     reason: `${need} ${artifactType} signature must verify, ${failed.length} of ${group.length} failed (${reasons})`,
-    details: { artifactType, rule },
+    details: { artifactType, rule, codes: [...new Set(failed.map(verdictCode))].join(',') },
   });
+}
+
+/**
+ * The code a failing report gives the verdict: its own (REVOKED, CERT_UNTRUSTED…). A report's error that is not a
+ * verdict (a verifier whose configuration could not be loaded) still denies as a verdict, as an invalid signature,
+ * so that the denial is cached and answered like every other verdict.
+ */
+function verdictCode(report: VerifierReport): ErrorCode {
+  return report.error?.kind === 'verdict' ? report.error.code : 'SIGNATURE_INVALID';
 }

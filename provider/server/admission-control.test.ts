@@ -58,6 +58,33 @@ function queued(admission: AdmissionControl): number {
 }
 
 describe('createAdmissionControl', () => {
+  describe('work whose answer was given up', () => {
+    it('waits on behind every fresh key, and is still admitted when a slot frees', async () => {
+      const { admission, clock } = setup({ maxInFlight: 1 });
+      const ask = (answerGivenUp?: AbortSignal) =>
+        admission.admit({
+          deadlineAt: clock.now() + 10_000,
+          signal: new AbortController().signal,
+          lane: 'uncached',
+          ...(answerGivenUp === undefined ? {} : { answerGivenUp }),
+        });
+      const running = await admitted(ask());
+      const givenUp = new AbortController();
+      const carried = ask(givenUp.signal);
+      const order: string[] = [];
+      void carried.then(() => order.push('carried'));
+      givenUp.abort();
+      expect(admission.stats().queued).toEqual({ cached: 0, uncached: 0, carried: 1 });
+      const fresh = ask();
+      void fresh.then(() => order.push('fresh'));
+      running.release();
+      (await admitted(fresh)).release();
+      (await admitted(carried)).release();
+      expect(order).toEqual(['fresh', 'carried']);
+      expect(admission.stats()).toMatchObject({ inFlight: 0, queued: { carried: 0 } });
+    });
+  });
+
   describe('bound on work in flight', () => {
     it('admits up to maxInFlight at once and queues the rest in arrival order', async () => {
       const { admission, ask } = setup();

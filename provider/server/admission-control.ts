@@ -18,7 +18,7 @@ export const DEFAULT_MAX_IN_FLIGHT = 64;
 export interface AdmissionOptions {
   /** Keys verified at once, over all requests. */
   readonly maxInFlight: number;
-  /** Keys waiting for a slot at most; more are shed at once. Default 16 × maxInFlight. */
+  /** Keys waiting for a slot at most; more are shed at once. Default 64 × maxInFlight (a few audit batches). */
   readonly maxQueued?: number;
   /**
    * Slots beyond `maxInFlight` that only the `cached` lane may use, so a key answered from the cache is not
@@ -40,6 +40,12 @@ export interface AdmissionRequest {
   /** Aborts when the request is given up (deadline passed, client gone): a waiting key is shed at once. */
   readonly signal: AbortSignal;
   readonly lane: AdmissionLane;
+  /**
+   * Aborts when the key's answer was given up while its work may still go on (see settleKeys' carryOverMs): a key
+   * still waiting then moves behind every fresh key (the `carried` queue), so that work nobody waits for any more
+   * never delays an admission that is still being waited for.
+   */
+  readonly answerGivenUp?: AbortSignal;
 }
 
 export interface AdmissionPermit {
@@ -57,7 +63,7 @@ export interface AdmissionStats {
   readonly inFlight: number;
   /** Reserve slots in use by the cached lane. */
   readonly reserveInFlight: number;
-  readonly queued: { readonly cached: number; readonly uncached: number };
+  readonly queued: { readonly cached: number; readonly uncached: number; readonly carried: number };
   /** Current estimate of one uncached key's work, ms; undefined before the first sample. */
   readonly estimateMs: number | undefined;
   /** Keys shed since start. */
@@ -72,11 +78,16 @@ export interface AdmissionControl {
 
 type SlotKind = 'main' | 'reserve';
 
+/** The queues: a request's lane, or `carried` once its answer was given up (served after both lanes). */
+type QueueName = AdmissionLane | 'carried';
+
 interface Waiter {
   readonly request: AdmissionRequest;
   readonly queuedAt: number;
   readonly resolve: (admission: Admission) => void;
   readonly onAbort: () => void;
+  readonly onAnswerGivenUp: () => void;
+  queue: QueueName;
 }
 
 function overloaded(reason: string, details: Record<string, number>): SignetError {
@@ -86,11 +97,15 @@ function overloaded(reason: string, details: Record<string, number>): SignetErro
 export function createAdmissionControl(options: AdmissionOptions): AdmissionControl {
   const now = options.now ?? Date.now;
   const maxInFlight = Math.max(1, Math.floor(options.maxInFlight));
-  const maxQueued = options.maxQueued ?? 16 * maxInFlight;
+  const maxQueued = options.maxQueued ?? 64 * maxInFlight;
   const cachedReserve = options.cachedReserve ?? Math.max(4, Math.floor(maxInFlight / 4));
   const weight = options.estimateWeight ?? 0.2;
   // Sets keep insertion order (FIFO) and remove an abandoned waiter in O(1).
-  const queues: Record<AdmissionLane, Set<Waiter>> = { cached: new Set(), uncached: new Set() };
+  const queues: Record<QueueName, Set<Waiter>> = {
+    cached: new Set(),
+    uncached: new Set(),
+    carried: new Set(),
+  };
   let inFlight = 0;
   let reserveInFlight = 0;
   let estimateMs: number | undefined;
@@ -137,11 +152,20 @@ export function createAdmissionControl(options: AdmissionOptions): AdmissionCont
   }
 
   function dequeue(waiter: Waiter): void {
-    queues[waiter.request.lane].delete(waiter);
+    queues[waiter.queue].delete(waiter);
     waiter.request.signal.removeEventListener('abort', waiter.onAbort);
+    waiter.request.answerGivenUp?.removeEventListener('abort', waiter.onAnswerGivenUp);
   }
 
-  /** A freed slot goes to the cached lane first, then to the oldest uncached key that can still finish. */
+  /** The oldest waiter for a main slot: fresh uncached keys first, then work whose answer was given up. */
+  function nextForMainSlot(): Waiter | undefined {
+    return first(queues.uncached) ?? first(queues.carried);
+  }
+
+  /**
+   * A freed slot goes to the cached lane first, then to the oldest uncached key that can still finish, then to
+   * the oldest carried one.
+   */
   function handOff(kind: SlotKind): void {
     const cached = first(queues.cached);
     if (cached !== undefined) {
@@ -150,7 +174,7 @@ export function createAdmissionControl(options: AdmissionOptions): AdmissionCont
       return;
     }
     if (kind === 'main') {
-      for (let waiter = first(queues.uncached); waiter !== undefined; waiter = first(queues.uncached)) {
+      for (let waiter = nextForMainSlot(); waiter !== undefined; waiter = nextForMainSlot()) {
         dequeue(waiter);
         const at = now();
         const left = waiter.request.deadlineAt - at;
@@ -185,6 +209,12 @@ export function createAdmissionControl(options: AdmissionOptions): AdmissionCont
         request,
         queuedAt: now(),
         resolve,
+        queue: request.lane,
+        onAnswerGivenUp: () => {
+          if (waiter.queue === 'cached' || !queues[waiter.queue].delete(waiter)) return;
+          waiter.queue = 'carried';
+          queues.carried.add(waiter);
+        },
         onAbort: () => {
           dequeue(waiter);
           const waited = Math.round(now() - waiter.queuedAt);
@@ -207,6 +237,7 @@ export function createAdmissionControl(options: AdmissionOptions): AdmissionCont
       };
       queues[request.lane].add(waiter);
       request.signal.addEventListener('abort', waiter.onAbort, { once: true });
+      request.answerGivenUp?.addEventListener('abort', waiter.onAnswerGivenUp, { once: true });
     });
   }
 
@@ -216,7 +247,9 @@ export function createAdmissionControl(options: AdmissionOptions): AdmissionCont
         overloaded('the request was given up before verification could start', { maxInFlight, waitedMs: 0 }),
       );
     }
+    // Carried work waits behind fresh keys: it neither holds a fresh key back nor counts in its wait.
     const queuedTotal = queues.cached.size + queues.uncached.size;
+    const queuedWithCarried = queuedTotal + queues.carried.size;
     if (request.lane === 'cached') {
       if (inFlight < maxInFlight && queuedTotal === 0) {
         inFlight += 1;
@@ -231,12 +264,15 @@ export function createAdmissionControl(options: AdmissionOptions): AdmissionCont
       inFlight += 1;
       return { $case: 'admitted', permit: permit('main', 'uncached') };
     }
-    if (queuedTotal >= maxQueued) {
+    if (queuedWithCarried >= maxQueued) {
       return shed(
-        overloaded(`${queuedTotal} images are already waiting for one of ${maxInFlight} verification slots`, {
-          maxInFlight,
-          maxQueued,
-        }),
+        overloaded(
+          `${queuedWithCarried} images are already waiting for one of ${maxInFlight} verification slots`,
+          {
+            maxInFlight,
+            maxQueued,
+          },
+        ),
       );
     }
     const estimate = request.lane === 'uncached' ? currentEstimate() : undefined;
@@ -265,7 +301,7 @@ export function createAdmissionControl(options: AdmissionOptions): AdmissionCont
     stats: () => ({
       inFlight,
       reserveInFlight,
-      queued: { cached: queues.cached.size, uncached: queues.uncached.size },
+      queued: { cached: queues.cached.size, uncached: queues.uncached.size, carried: queues.carried.size },
       estimateMs,
       shed: shedCount,
     }),

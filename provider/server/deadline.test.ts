@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import { jest } from '@jest/globals';
 import { SignetError } from '../errors.js';
 import { createDeadline, settleBefore } from './deadline.js';
 
@@ -16,16 +17,25 @@ describe('settleBefore', () => {
 
   describe('deadline first', () => {
     it('returns at the deadline with a TIMEOUT reason, and a late rejection is handled', async () => {
-      const deadline = createDeadline(20);
-      const never = new Promise<number>((_resolve, reject) =>
-        setTimeout(() => reject(new Error('late')), 60),
-      );
-      const settled = await settleBefore(never, deadline.signal);
-      expect(settled.$case).toBe('aborted');
-      expect(
-        settled.$case === 'aborted' && settled.reason instanceof SignetError && settled.reason.code,
-      ).toBe('TIMEOUT');
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      // The clock is jest's: the deadline passes and the work fails later without anyone waiting for either.
+      jest.useFakeTimers();
+      try {
+        const deadline = createDeadline(20);
+        let rejectLate: (error: Error) => void = () => undefined;
+        const never = new Promise<number>((_resolve, reject) => (rejectLate = reject));
+        const settling = settleBefore(never, deadline.signal);
+        jest.advanceTimersByTime(20);
+        const settled = await settling;
+        expect(settled.$case).toBe('aborted');
+        expect(
+          settled.$case === 'aborted' && settled.reason instanceof SignetError && settled.reason.code,
+        ).toBe('TIMEOUT');
+        // An unhandled rejection would fail the test run; the race already subscribed to `never`.
+        rejectLate(new Error('late'));
+        await Promise.resolve();
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it('returns at once for an already aborted signal', async () => {
@@ -70,12 +80,22 @@ describe('createDeadline', () => {
 
   describe('time already spent', () => {
     it('counts the deadline from the request arrival and keeps the answer budget', () => {
-      const before = Date.now();
-      const deadline = createDeadline(1_000, { elapsedMs: 300, answerMs: 50 });
-      const after = Date.now();
-      expect(deadline.at).toBeGreaterThanOrEqual(before + 650);
-      expect(deadline.at).toBeLessThanOrEqual(after + 650);
-      deadline.dispose();
+      jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+      try {
+        const before = Date.now();
+        const deadline = createDeadline(1_000, { elapsedMs: 300, answerMs: 50 });
+        const after = Date.now();
+        expect(deadline.at).toBeGreaterThanOrEqual(before + 650);
+        expect(deadline.at).toBeLessThanOrEqual(after + 650);
+        // And the signal aborts exactly then, not a tick earlier.
+        jest.advanceTimersByTime(649);
+        expect(deadline.signal.aborted).toBe(false);
+        jest.advanceTimersByTime(1);
+        expect(deadline.signal.aborted).toBe(true);
+        deadline.dispose();
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it('is already due when more than the deadline has passed', async () => {

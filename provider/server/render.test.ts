@@ -1,5 +1,5 @@
 import { SignetError } from '../errors.js';
-import type { ImageResult, VerifierReport } from '../pipeline/result.types.js';
+import type { ImageResult, VerifierReport } from '../verdict/index.js';
 import { toMutateResponse, toRatifyResult, toVerifyResponse } from './render.js';
 import type { MutateOutcome } from './render.js';
 
@@ -99,6 +99,24 @@ describe('toRatifyResult', () => {
         },
       ]);
     });
+  });
+});
+
+describe('toRatifyResult codes', () => {
+  it("puts a failing report's code and stage in its extensions, beside what the verifier recorded", () => {
+    const revoked: VerifierReport = {
+      ...notationReport,
+      isSuccess: false,
+      message: 'signature verification failed: revocation validation failed',
+      error: new SignetError('REVOKED', { stage: 'verify' }),
+    };
+    const rendered = toRatifyResult(result('k', { isSuccess: false, reports: [revoked] }), context);
+    expect(rendered.verifierReports[0]?.extensions).toEqual({
+      ...notationReport.extensions,
+      code: 'REVOKED',
+      stage: 'verify',
+    });
+    expect(rendered.verifierReports[0]).not.toHaveProperty('error');
   });
 });
 

@@ -1,5 +1,5 @@
 import { SignetError } from '../errors.js';
-import type { ImageResult, VerifierReport } from '../pipeline/result.types.js';
+import { classifyOutcome, type ImageResult, type VerifierReport } from '../verdict/index.js';
 import type { GatekeeperApiVersion, ProviderResponse, ProviderResponseItem } from './gatekeeper.types.js';
 
 /**
@@ -43,6 +43,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** A report in Ratify's schema; a failing report's code and stage are its `extensions.code` / `extensions.stage`. */
 export function toRatifyReport(report: VerifierReport): RatifyVerifierReport {
   return {
     subject: nonEmpty(report.subject),
@@ -55,7 +56,10 @@ export function toRatifyReport(report: VerifierReport): RatifyVerifierReport {
     message: nonEmpty(report.message),
     errorReason: nonEmpty(report.errorReason),
     remediation: nonEmpty(report.remediation),
-    extensions: report.extensions,
+    extensions:
+      report.error === undefined
+        ? report.extensions
+        : { ...report.extensions, code: report.error.code, stage: report.error.stage },
     nestedResults: report.nestedReports.length === 0 ? undefined : report.nestedReports.map(toRatifyReport),
   };
 }
@@ -88,10 +92,10 @@ export function toRatifyResult(result: ImageResult, context: RenderContext): Rat
 
 /**
  * Whether an answer is final and may sit in Gatekeeper's response cache: allowed images and verdicts
- * are; inconclusive failures (timeout, registry down, rate limited…) are not.
+ * are; inconclusive failures (timeout, registry down, rate limited…) are not (classifyOutcome).
  */
 export function isFinalAnswer(isSuccess: boolean, error: SignetError | undefined): boolean {
-  return isSuccess || error === undefined || error.kind === 'verdict';
+  return classifyOutcome({ isSuccess, error }) !== 'inconclusive';
 }
 
 export interface TransientFailure {
@@ -111,6 +115,15 @@ export function toTransientSystemError(failures: readonly TransientFailure[], tr
     `${failures.length} image(s) could not be verified now and are left out of the answer so that they are retried: ` +
     `${listed.join('; ')}${more} (traceID ${traceId})`
   );
+}
+
+/** A denial that carries no reason is inconclusive (fail closed) and still named in systemError. */
+function unexplained(key: string): SignetError {
+  return new SignetError('INTERNAL', {
+    stage: 'server',
+    image: key,
+    reason: 'the image was denied without a reason',
+  });
 }
 
 function missing(key: string): SignetError {
@@ -157,8 +170,8 @@ export function toVerifyResponse(
     if (result === undefined) throw missing(key);
     if (isFinalAnswer(result.isSuccess, result.error)) {
       items.push({ key, value: toRatifyResult(result, context) });
-    } else if (result.error !== undefined && !seen.has(key)) {
-      failures.push({ key, error: result.error });
+    } else if (!seen.has(key)) {
+      failures.push({ key, error: result.error ?? unexplained(key) });
     }
     seen.add(key);
   }

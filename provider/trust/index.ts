@@ -4,6 +4,7 @@ export {
   EKU,
   isIssuedBy,
   isSignedBy,
+  isWithinValidity,
   KEY_USAGE,
   parseCertificate,
   parseCertificateBundle,
@@ -29,6 +30,21 @@ export {
   readTime,
   type DerNode,
 } from './der.js';
+export {
+  findSigningCertificate,
+  parseSignedToken,
+  parseTstInfo,
+  readTstInfo,
+  TimestampError,
+  timestampLowerLimit,
+  timestampUpperLimit,
+  validateTstInfo,
+  verifySignedAttributes,
+  type SignedToken,
+  type SignerInfo,
+  type Timestamp,
+  type TstInfo,
+} from './rfc3161.js';
 export { toGoNameString, type NameAttribute } from './pkix-name.js';
 export {
   HASH_LENGTHS,

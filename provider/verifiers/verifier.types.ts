@@ -1,9 +1,8 @@
 import type { SignatureArtifact } from '../discover/index.js';
 import type { SignetError } from '../errors.js';
-import type { VerifierReport } from '../pipeline/result.types.js';
-import type { ArtifactRule } from '../policy/index.js';
 import type { ImageReference } from '../reference/index.js';
 import type { BlobCallOptions, Descriptor } from '../registry/index.js';
+import type { ArtifactRule, VerifierReport } from '../verdict/index.js';
 
 /** What a verifier is given for one signature artifact. It does I/O only through `fetchBlob`. */
 export interface ArtifactVerifyInput {

@@ -84,23 +84,39 @@ answered_keys := {key | some [key, _] in remote_data.responses} | {key | some [k
 
 image_of(key) := object.get(image_by_key, key, key)
 
-# Signet's messages already read "image verification failed for <key or reference>: <reason>" (item errors
-# put "<CODE> (<stage>): " in front); say it once, naming the workload's image where the message does not.
-verification_failed(key, reason) := message_for(image_of(key), specific) if {
-	specific := trim_prefix(trim_prefix(reason, failed_prefix(key)), failed_prefix(image_of(key)))
-}
+# Messages name the workload's image once. What signet already worded is told apart by its code, never by its
+# English: a report with `extensions.code` and no verifier is signet's own report of a failure no verifier judged
+# ("image verification failed for <ref>: signature not found", kritis' "image <ref> is not attested"), and an item
+# error "<CODE> (<stage>): <message>" is a described SignetError; both are kept as they are.
+verification_failed(key, reason) := concat("", [failed_prefix(image_of(key)), reason])
 
 failed_prefix(ref) := sprintf("image verification failed for %s: ", [ref])
 
-# Messages that already name the image: signet's "image verification failed for <ref>: …" and its
-# attestor's Kritis wording "image <ref> is not attested", which users of kritis expect verbatim.
-names_image(reason) if contains(reason, "image verification failed for ")
+described_error(error) if {
+	is_string(error)
+	regex.match(`^[A-Z][A-Z_]* \([a-z]+\): `, error)
+}
 
-names_image(reason) if regex.match(`^image \S+ is not attested$`, reason)
+key_error_message(_, error) := error if described_error(error)
 
-message_for(_, reason) := reason if names_image(reason)
+key_error_message(key, error) := verification_failed(key, sprintf("%v", [error])) if not described_error(error)
 
-message_for(image, reason) := concat("", [failed_prefix(image), reason]) if not names_image(reason)
+coded_error_report(report) if {
+	is_string(report.extensions.code)
+	not report.verifierName
+	is_string(report.message)
+	report.message != ""
+}
+
+failing_reports(result) := [report |
+	some report in result.verifierReports
+	report.isSuccess == false
+]
+
+failure_message(key, result) := report.message if {
+	report := failing_reports(result)[0]
+	coded_error_report(report)
+} else := verification_failed(key, failure_reason(result))
 
 violation contains {"msg": msg} if {
 	remote_data.system_error != ""
@@ -115,7 +131,7 @@ violation contains {"msg": msg} if {
 
 violation contains {"msg": msg} if {
 	some [key, error] in remote_data.errors
-	msg := verification_failed(key, sprintf("%v", [error]))
+	msg := key_error_message(key, error)
 }
 
 violation contains {"msg": msg} if {
@@ -127,7 +143,7 @@ violation contains {"msg": msg} if {
 violation contains {"msg": msg} if {
 	some [key, result] in remote_data.responses
 	result.isSuccess == false
-	msg := verification_failed(key, failure_reason(result))
+	msg := failure_message(key, result)
 }
 
 violation contains {"msg": msg} if {

@@ -165,7 +165,8 @@ test_namespaced_keys_sent if {
 }
 
 namespaced_unsigned_answer(request) := testlib.answer(
-	[[key, testlib.unsigned_value(key)] | some key in request.keys],
+	# signet names the image as the workload wrote it (the key without its "[namespace]" prefix).
+	[[key, testlib.unsigned_value(testlib.image_of_key(key))] | some key in request.keys],
 	[],
 	"",
 )
@@ -269,7 +270,11 @@ test_other_kind_ignored if {
 }
 
 not_attested_answer(request) := testlib.answer(
-	[[key, {"isSuccess": false, "verifierReports": [{"isSuccess": false, "message": "image alpine:3.11 is not attested"}]}] |
+	[[key, {"isSuccess": false, "verifierReports": [{
+		"isSuccess": false,
+		"message": "image alpine:3.11 is not attested",
+		"extensions": {"code": "NOT_ATTESTED", "stage": "decide"},
+	}]}] |
 		some key in request.keys
 	],
 	[],
@@ -280,4 +285,37 @@ test_attestor_message_is_kept_verbatim if {
 	results := violation with input as testlib.pod({"containers": testlib.containers(["alpine:3.11"])}, {})
 		with external_data as not_attested_answer
 	results == {{"msg": "image alpine:3.11 is not attested"}}
+}
+
+coded_reports_answer(request) := testlib.answer(
+	[[key, {"isSuccess": false, "verifierReports": [object.union(testlib.notation_report(false, "signature verification failed: revocation validation failed. Failure reason: the signing certificate is revoked"), {"extensions": {"code": "REVOKED", "stage": "verify"}})]}] |
+		some key in request.keys
+	],
+	[],
+	"",
+)
+
+test_verifier_report_with_code_names_the_image if {
+	results := violation with input as signed_pod
+		with external_data as coded_reports_answer
+	results == {{"msg": "image verification failed for registry.test/app:1.0: signature verification failed: revocation validation failed. Failure reason: the signing certificate is revoked"}}
+}
+
+limit_answer(request) := testlib.answer(
+	[[key, {"isSuccess": false, "verifierReports": [{
+		"isSuccess": false,
+		"message": "image verification failed for registry.test/app@sha256:00: 40 signatures found, more than the limit of 32 per image",
+		"errorReason": "40 signatures found, more than the limit of 32 per image",
+		"extensions": {"code": "LIMIT_EXCEEDED", "stage": "discover"},
+	}]}] |
+		some key in request.keys
+	],
+	[],
+	"",
+)
+
+test_coded_error_report_kept_as_signet_worded_it if {
+	results := violation with input as signed_pod
+		with external_data as limit_answer
+	results == {{"msg": "image verification failed for registry.test/app@sha256:00: 40 signatures found, more than the limit of 32 per image"}}
 }

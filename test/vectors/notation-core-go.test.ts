@@ -18,11 +18,8 @@ import {
   isTagged,
   type CborValue,
 } from '../../provider/verifiers/notation/envelope/cbor.js';
-import {
-  parseSignedToken,
-  readTstInfo,
-  verifySignedToken,
-} from '../../provider/verifiers/notation/timestamp.js';
+import { parseSignedToken, readTstInfo } from '../../provider/trust/index.js';
+import { verifySignedToken } from '../../provider/verifiers/notation/timestamp.js';
 import {
   createTestCertificate,
   encodeTestCbor,

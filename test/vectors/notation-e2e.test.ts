@@ -19,11 +19,7 @@ import {
   type NotationOutcome,
   type ValidationType,
 } from '../../provider/verifiers/notation/index.js';
-import {
-  parseSignedToken,
-  readTstInfo,
-  validateTstInfo,
-} from '../../provider/verifiers/notation/timestamp.js';
+import { parseSignedToken, readTstInfo, validateTstInfo } from '../../provider/trust/index.js';
 import {
   readNotationLayout,
   readVector,

@@ -17,11 +17,8 @@ import {
   type ValidationType,
 } from '../../provider/verifiers/notation/index.js';
 import { verifyTrustedIdentity } from '../../provider/verifiers/notation/stages/identity.js';
-import {
-  parseSignedToken,
-  readTstInfo,
-  verifySignedToken,
-} from '../../provider/verifiers/notation/timestamp.js';
+import { parseSignedToken, readTstInfo } from '../../provider/trust/index.js';
+import { verifySignedToken } from '../../provider/verifiers/notation/timestamp.js';
 import { readVector, readVectorJson, trustStoresFrom, vectorPath } from './notation-helpers.js';
 
 const GO = 'notation-go';

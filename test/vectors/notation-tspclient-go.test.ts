@@ -18,9 +18,9 @@ import {
   readTstInfo,
   validateTstInfo,
   verifySignedAttributes,
-  verifySignedToken,
   type SignedToken,
-} from '../../provider/verifiers/notation/timestamp.js';
+} from '../../provider/trust/index.js';
+import { verifySignedToken } from '../../provider/verifiers/notation/timestamp.js';
 import { readVector } from './notation-helpers.js';
 
 const TSP = 'tspclient-go/testdata';

@@ -4,7 +4,7 @@ import { parseConfigResource } from '../schema/parse-resource.js';
 import { formatProblem } from '../schema/problems.js';
 import { createSnapshot, findSnapshotProblems } from './create-snapshot.js';
 import { DEFAULT_POLICY, toNamespaceView } from './namespace-view.js';
-import { CA_PEM, KEY_PEM } from './test-fixtures.js';
+import { CA_PEM, KEY_PEM } from '../../../test/fixtures/config-snapshot.js';
 import { toTrustStoreProviders } from './trust-store-providers.js';
 
 const API_VERSION = 'config.ratify.deislabs.io/v1beta1';

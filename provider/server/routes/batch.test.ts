@@ -37,6 +37,7 @@ function batch(
   admission: AdmissionControl,
   hints: CachedKeyHints,
   run: (key: string, signal: AbortSignal) => Promise<Outcome>,
+  carryOverMs?: number,
 ) {
   const { res, hangUp } = fakeResponse();
   const settled = settleKeys<Outcome>({
@@ -47,6 +48,7 @@ function batch(
     hints,
     run,
     onAbort: (_key, error) => ({ $case: 'failed', error }),
+    ...(carryOverMs === undefined ? {} : { carryOverMs }),
   });
   return { settled, hangUp };
 }
@@ -98,6 +100,40 @@ describe('settleKeys', () => {
       await turn();
       expect(admission.stats().inFlight).toBe(0);
       expect(hints.has('stuck')).toBe(false);
+    });
+  });
+
+  describe('work carried over past the answer', () => {
+    it('keeps running and queued keys going after the answer was given up, in request order', async () => {
+      const admission = createAdmissionControl({ maxInFlight: 1 });
+      const hints = createCachedKeyHints();
+      const work = controlledWork();
+      const signals = new Map<string, AbortSignal>();
+      const run = (key: string, signal: AbortSignal) => {
+        signals.set(key, signal);
+        return work.run(key, signal);
+      };
+      const request = batch(['registry-1', 'registry-2'], admission, hints, run, 60_000);
+      await turn();
+      expect(admission.stats()).toMatchObject({ inFlight: 1, queued: { uncached: 1 } });
+      request.hangUp();
+      const answers = await request.settled;
+      const running = answers.get('registry-1')?.value;
+      const queued = answers.get('registry-2')?.value;
+      expect(running?.$case === 'failed' && running.error.code).toBe('TIMEOUT');
+      expect(queued?.$case === 'failed' && queued.error.code).toBe('OVERLOADED');
+      expect(queued?.$case === 'failed' && queued.error.reason).toContain('stays queued');
+      // The work goes on: its signal holds, and the queued key waits on, behind any fresh key.
+      expect(signals.get('registry-1')?.aborted).toBe(false);
+      expect(admission.stats()).toMatchObject({ inFlight: 1, queued: { uncached: 0, carried: 1 } });
+      work.finish('registry-1');
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await turn();
+      expect(signals.has('registry-2')).toBe(true);
+      work.finish('registry-2');
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await turn();
+      expect(admission.stats().inFlight).toBe(0);
     });
   });
 

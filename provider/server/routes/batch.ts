@@ -26,6 +26,13 @@ export interface SettleKeysOptions<T> {
   readonly run: (key: string, signal: AbortSignal, deadline: number) => Promise<T>;
   /** The value for a key whose work did not finish before the deadline (or the client left), or was shed. */
   readonly onAbort: (key: string, error: SignetError) => T;
+  /**
+   * How much longer than the deadline a key's work may go on after its answer was given up (the deadline passed
+   * or the client left), so that what it verifies is cached for the next call of a batch too large for one
+   * deadline. Keys still waiting for a slot keep their place in the queue meanwhile. Default 0: work stops with
+   * its answer.
+   */
+  readonly carryOverMs?: number;
 }
 
 /** Part of the deadline kept for rendering and writing the answer: 5 %, at most 100 ms. */
@@ -36,6 +43,18 @@ function answerBudgetMs(deadlineMs: number): number {
 function toAbortError(reason: unknown, key: string, deadlineMs: number): SignetError {
   if (reason instanceof SignetError) return reason.forImage(key);
   return new SignetError('TIMEOUT', { stage: 'server', image: key, details: { deadlineMs } });
+}
+
+/** A key whose answer was given up while it still waited for a slot; it keeps its place (see carryOverMs). */
+function stillQueued(key: string, deadlineMs: number): SignetError {
+  return new SignetError('OVERLOADED', {
+    stage: 'server',
+    image: key,
+    reason:
+      `still waiting for a verification slot when the ${deadlineMs} ms request deadline came; it stays queued ` +
+      'and its verdict is cached for the next call',
+    details: { deadlineMs },
+  });
 }
 
 /**
@@ -59,34 +78,77 @@ export async function settleKeys<T>(options: SettleKeysOptions<T>): Promise<Map<
     );
   });
 
+  // The work's own deadline: later than the answer's when work carries over, and not cut short by a client that
+  // hangs up (the verdict is still worth caching). Disposed once the last key's work has settled.
+  const carryOverMs = Math.max(0, options.carryOverMs ?? 0);
+  const workDeadline =
+    carryOverMs === 0
+      ? deadline
+      : createDeadline(options.deadlineMs + carryOverMs, {
+          elapsedMs: options.receivedAt === undefined ? 0 : started - options.receivedAt,
+          answerMs: answerBudgetMs(options.deadlineMs),
+        });
+  let unsettledWork = 0;
+
+  type Outcome =
+    { readonly $case: 'shed'; readonly error: SignetError } | { readonly $case: 'ran'; readonly value: T };
+
+  /** Waits for a slot and runs the key's work under the work deadline; settles when the work has. */
+  async function admitAndRun(
+    key: string,
+    signal: AbortSignal,
+    answerGivenUp: AbortSignal | undefined,
+    onStart: () => void,
+  ): Promise<Outcome> {
+    const admission = await options.admission.admit({
+      deadlineAt: workDeadline.at,
+      signal,
+      lane: options.hints.has(key) ? 'cached' : 'uncached',
+      ...(answerGivenUp === undefined ? {} : { answerGivenUp }),
+    });
+    if (admission.$case === 'shed') return { $case: 'shed', error: admission.error };
+    onStart();
+    let work: Promise<T>;
+    try {
+      work = options.run(key, signal, workDeadline.at);
+    } catch (error) {
+      work = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    // The slot is held until the work itself settles, even when its answer was given up at the deadline.
+    void settledWithoutIo(work).then((withoutIo) => {
+      options.hints.record(key, withoutIo);
+      admission.permit.release();
+    });
+    return { $case: 'ran', value: await work };
+  }
+
   async function settleOne(key: string): Promise<[string, Settlement<T>]> {
     const fork = deadline.fork();
+    const workFork = carryOverMs === 0 ? fork : workDeadline.fork();
+    let running = false;
+    unsettledWork += 1;
+    const work = admitAndRun(
+      key,
+      workFork.signal,
+      workFork === fork ? undefined : fork.signal,
+      () => (running = true),
+    );
+    const done = (): void => {
+      workFork.dispose();
+      unsettledWork -= 1;
+      if (unsettledWork === 0 && workDeadline !== deadline) workDeadline.dispose();
+    };
+    work.then(done, done);
+    const answer = (outcome: Outcome): T =>
+      outcome.$case === 'ran' ? outcome.value : options.onAbort(key, outcome.error.forImage(key));
     try {
-      const admission = await options.admission.admit({
-        deadlineAt: deadline.at,
-        signal: fork.signal,
-        lane: options.hints.has(key) ? 'cached' : 'uncached',
-      });
-      if (admission.$case === 'shed') {
-        const value = options.onAbort(key, admission.error.forImage(key));
-        return [key, { value, durationMs: performance.now() - started }];
-      }
-      let work: Promise<T>;
-      try {
-        work = options.run(key, fork.signal, deadline.at);
-      } catch (error) {
-        work = Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      }
-      // The slot is held until the work itself settles, even when its answer was given up at the deadline.
-      void settledWithoutIo(work).then((withoutIo) => {
-        options.hints.record(key, withoutIo);
-        admission.permit.release();
-      });
       const settled = await settleBefore(work, fork.signal);
-      const value =
-        settled.$case === 'done'
-          ? settled.value
-          : options.onAbort(key, toAbortError(settled.reason, key, options.deadlineMs));
+      let value: T;
+      if (settled.$case === 'done') value = answer(settled.value);
+      // Still waiting for a slot: with the same signal the queue sheds it at once and says why.
+      else if (!running && workFork === fork) value = answer(await work);
+      else if (!running) value = options.onAbort(key, stillQueued(key, options.deadlineMs));
+      else value = options.onAbort(key, toAbortError(settled.reason, key, options.deadlineMs));
       return [key, { value, durationMs: performance.now() - started }];
     } finally {
       fork.dispose();

@@ -1,19 +1,16 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { toSignetError } from '../../errors.js';
 import type { SignetError } from '../../errors.js';
-import type { ImageOutcome } from '../../observability/index.js';
-import type { ImageResult } from '../../pipeline/result.types.js';
+import { classifyOutcome, type ImageResult } from '../../verdict/index.js';
 import { createCachedKeyHints } from '../admission-control.js';
 import { parseProviderRequest } from '../protocol.js';
-import { isFinalAnswer, toVerifyResponse } from '../render.js';
+import { toVerifyResponse } from '../render.js';
 import { requestContext } from '../request-context.js';
 import { logShedKeys, settleKeys } from './batch.js';
 import type { RouteDependencies } from './route.types.js';
 
-function toImageOutcome(result: ImageResult): ImageOutcome {
-  if (result.isSuccess) return 'success';
-  return isFinalAnswer(false, result.error) ? 'failure' : 'inconclusive';
-}
+/** How many deadlines' worth of work may continue after an answer was given up (see settleKeys' carryOverMs). */
+const CARRY_OVER_DEADLINES = 2;
 
 /** POST verify: every distinct key verified once, in parallel, under the request deadline. */
 export function createVerifyHandler(deps: RouteDependencies): RequestHandler {
@@ -47,13 +44,15 @@ export function createVerifyHandler(deps: RouteDependencies): RequestHandler {
           .verify(key, { signal, deadline, traceId: context.traceId })
           .catch((error: unknown) => failed(key, toSignetError(error, 'server', key))),
       onAbort: failed,
+      // A batch larger than one deadline allows keeps verifying into the cache, so the next call answers more.
+      carryOverMs: CARRY_OVER_DEADLINES * protocol.deadlineMs,
     });
 
     const results = new Map<string, ImageResult>();
     const shed: Array<{ key: string; error: SignetError }> = [];
     for (const [key, { value: result, durationMs }] of settlements) {
       results.set(key, result);
-      const outcome = toImageOutcome(result);
+      const outcome = classifyOutcome(result);
       metrics.observeImage(outcome, durationMs / 1000, result.error?.code);
       if (result.error?.code === 'OVERLOADED') {
         shed.push({ key, error: result.error });

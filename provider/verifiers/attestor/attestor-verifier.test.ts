@@ -7,7 +7,7 @@ import {
   digestOf,
   subjectIn,
   type FixtureLayer,
-} from '../cosign/test-fixtures.js';
+} from '../../../test/fixtures/cosign-artifacts.js';
 import type { ArtifactVerifyInput } from '../verifier.types.js';
 import { ATTESTOR_VERIFIER_TYPE, createAttestorVerifier } from './attestor-verifier.js';
 

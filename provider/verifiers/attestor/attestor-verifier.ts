@@ -1,6 +1,6 @@
 import type { AttestationAuthorityConfig } from '../../config/index.js';
 import { SignetError, toSignetError } from '../../errors.js';
-import type { VerifierReport } from '../../pipeline/result.types.js';
+import type { VerifierReport } from '../../verdict/index.js';
 import { ARTIFACT_TYPES, type Descriptor } from '../../registry/index.js';
 import {
   MAX_SIMPLE_SIGNING_PAYLOAD_BYTES,
@@ -111,6 +111,7 @@ export function createAttestorVerifier(authority: AttestationAuthorityConfig): A
         errorReason: message,
         remediation: outcome.remediation,
         extensions: { ...authorityFacts, code: outcome.code },
+        error: outcome,
       };
     }
     return {

@@ -1,7 +1,2 @@
-export {
-  attestingAuthorities,
-  decideAttestation,
-  requiredAttestations,
-  verifyDigestReference,
-} from './attestation-gate.js';
+export { attestingAuthorities } from './attesting-authorities.js';
 export { ATTESTOR_VERIFIER_TYPE, createAttestorVerifier } from './attestor-verifier.js';

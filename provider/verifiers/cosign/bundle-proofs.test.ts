@@ -1,4 +1,4 @@
-import type { VerifierReport } from '../../pipeline/result.types.js';
+import type { VerifierReport } from '../../verdict/index.js';
 import type { Descriptor } from '../../registry/index.js';
 import {
   judgeBundle,

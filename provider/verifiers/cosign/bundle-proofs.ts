@@ -1,5 +1,5 @@
-import type { VerifierReport } from '../../pipeline/result.types.js';
-import type { ArtifactRule } from '../../policy/index.js';
+import type { ErrorCode } from '../../errors.js';
+import type { ArtifactRule, VerifierReport } from '../../verdict/index.js';
 import type { ArtifactVerifyInput } from '../verifier.types.js';
 import type { LoadedPolicy } from './loaded-policy.js';
 import type { EntryResult } from './signature-entries.js';
@@ -146,6 +146,25 @@ function whyInvalid(bundle: JudgedBundle): string {
 
 function failed(reason: string, proves: readonly string[]): BundleVerdict {
   return { isSuccess: false, reason: `no matching signatures: ${reason}`, proves };
+}
+
+/**
+ * The code of bundles that fail the policy: the invalid bundles' own when they agree (all revoked, all
+ * untrusted…), a plain invalid signature when they differ, and POLICY_NOT_SATISFIED when every judged bundle is
+ * valid but the policy wants more (a listed attestation type missing, too few distinct keys).
+ */
+export function bundlesFailureCode(policy: BundlePolicy, bundles: readonly JudgedBundle[]): ErrorCode {
+  const invalid = bundles.filter((bundle) => isJudged(policy, bundle.proof) && !isValid(bundle.proof));
+  if (invalid.length === 0) return 'POLICY_NOT_SATISFIED';
+  const codes = new Set(
+    invalid.flatMap((bundle) =>
+      bundle.entries.length > 0
+        ? bundle.entries.map((entry) => entry.code ?? 'SIGNATURE_INVALID')
+        : [bundle.report.error?.code ?? 'SIGNATURE_INVALID'],
+    ),
+  );
+  const [only] = codes;
+  return codes.size === 1 && only !== undefined ? only : 'SIGNATURE_INVALID';
 }
 
 /**

@@ -1,5 +1,5 @@
 import { parseCosignBundle, toKeyedEnvelope } from './bundle.js';
-import { reasonOf } from './test-fixtures.js';
+import { reasonOf } from '../../../test/fixtures/cosign-artifacts.js';
 
 const ENVELOPE = {
   payload: Buffer.from('{}').toString('base64'),

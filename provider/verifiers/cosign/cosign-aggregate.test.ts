@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CosignTrustPolicy, CosignVerifierConfig, KeyProviderConfig } from '../../config/index.js';
-import type { VerifierReport } from '../../pipeline/result.types.js';
+import type { VerifierReport } from '../../verdict/index.js';
 import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
 import { createCosignVerifier } from './cosign-verifier.js';
-import { SUBJECT_DIGEST, artifactInput, digestOf, subjectIn } from './test-fixtures.js';
+import { SUBJECT_DIGEST, artifactInput, digestOf, subjectIn } from '../../../test/fixtures/cosign-artifacts.js';
 
 const SIG_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';

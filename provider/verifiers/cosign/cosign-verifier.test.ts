@@ -25,7 +25,7 @@ import {
   digestOf,
   subjectIn,
   type FixtureLayer,
-} from './test-fixtures.js';
+} from '../../../test/fixtures/cosign-artifacts.js';
 
 const ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
 const ATTESTATION_TYPE = 'application/vnd.dev.cosign.artifact.att.v1+json';
@@ -441,7 +441,7 @@ describe('createCosignVerifier', () => {
       expect(report).toMatchObject({ isSuccess: false, extensions: { code: 'CONFIG_INVALID' } });
     });
 
-    it('reports a key provider whose keys signet does not fetch', () => {
+    it('reports a key provider that holds no keys', () => {
       const provider: KeyProviderConfig = {
         $case: 'keyProvider',
         resource: { kind: 'KeyManagementProvider', name: 'akv', namespace: undefined, document: undefined },
@@ -457,7 +457,31 @@ describe('createCosignVerifier', () => {
         ),
       );
       expect(verifier.problem?.reason).toMatch(
-        /KeyManagementProvider\/akv \(azurekeyvault\) are not fetched by signet/,
+        /KeyManagementProvider\/akv \(azurekeyvault\) holds no public keys for cosign/,
+      );
+    });
+
+    it('fails closed, without a configuration problem, while a Key Vault provider is unavailable', async () => {
+      const provider: KeyProviderConfig = {
+        $case: 'keyProvider',
+        resource: { kind: 'KeyManagementProvider', name: 'akv', namespace: undefined, document: undefined },
+        provider: 'azurekeyvault',
+        refreshInterval: undefined,
+        certificates: [],
+        publicKeys: [],
+        azureKeyVault: undefined,
+        unavailable: 'key signing (latest version) is disabled',
+      };
+      const verifier = createCosignVerifier(
+        withPolicies(
+          policy({ keys: [{ $case: 'provider', provider, keyName: undefined, keyVersion: undefined }] }),
+        ),
+      );
+      expect(verifier.problem).toBeUndefined();
+      const report = await verifier.verify(input([signedLayer()]));
+      expect(report.isSuccess).toBe(false);
+      expect(report.message).toContain(
+        'KeyManagementProvider/akv has no usable keys: key signing (latest version) is disabled',
       );
     });
 

@@ -1,12 +1,17 @@
 import type { CosignVerifierConfig } from '../../config/index.js';
 import { COSIGN_ATTESTATION_ARTIFACT_TYPE } from '../../discover/index.js';
-import { SignetError, toSignetError } from '../../errors.js';
-import type { VerifierReport } from '../../pipeline/result.types.js';
+import { SignetError, toSignetError, type ErrorCode } from '../../errors.js';
 import type { ImageReference } from '../../reference/index.js';
-import type { ArtifactRule } from '../../policy/index.js';
+import type { ArtifactRule, VerifierReport } from '../../verdict/index.js';
 import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
 import { SIGSTORE_BUNDLE_MEDIA_TYPES } from './bundle.js';
-import { judgeBundle, judgeBundles, type BundleVerdict, type JudgedBundle } from './bundle-proofs.js';
+import {
+  bundlesFailureCode,
+  judgeBundle,
+  judgeBundles,
+  type BundleVerdict,
+  type JudgedBundle,
+} from './bundle-proofs.js';
 import { loadCosignPolicies, type LoadedPolicy } from './loaded-policy.js';
 import { judgeEntry, type EntryKind, type EntryResult } from './signature-entries.js';
 import { cosignSignatureLayers } from './signature-layers.js';
@@ -54,7 +59,19 @@ function failedReport(base: ReportBase, error: SignetError, message: string = er
     errorReason: error.reason,
     remediation: error.remediation,
     extensions: { code: error.code, stage: error.stage },
+    error,
   };
+}
+
+/**
+ * The code of an artifact whose signatures fall short: too few distinct keys is the policy's count unmet; otherwise
+ * the signatures' own code when they agree (all untrusted, all revoked…), else a plain invalid signature.
+ */
+function failureCode(results: readonly EntryResult[]): ErrorCode {
+  if (signingKeys(results).size > 0) return 'POLICY_NOT_SATISFIED';
+  const codes = new Set(results.map((result) => result.code ?? 'SIGNATURE_INVALID'));
+  const [only] = codes;
+  return codes.size === 1 && only !== undefined ? only : 'SIGNATURE_INVALID';
 }
 
 /** Keys with at least one valid signature, each once. */
@@ -102,14 +119,16 @@ function toCosignVerifierReport(
     };
   }
   const reason = failureReason(policy, results);
+  const remediation =
+    'Sign the image with a key of the trust policy that covers its repository, or add the signing key to that policy.';
   return {
     ...toReportBase(base),
     isSuccess: false,
     message: reason,
     errorReason: reason,
-    remediation:
-      'Sign the image with a key of the trust policy that covers its repository, or add the signing key to that policy.',
+    remediation,
     extensions,
+    error: new SignetError(failureCode(results), { stage: 'verify', reason, remediation }),
   };
 }
 
@@ -161,13 +180,19 @@ function toBundlesReport(
       message: `cosign verification success. valid bundles prove: ${verdict.proves.join(', ')}. please refer to nestedReports for each bundle.`,
     };
   }
+  const remediation =
+    'Sign and attest the image with keys of the trust policy that covers its repository, with the attestation types it lists.';
   return {
     ...base,
     isSuccess: false,
     message: verdict.reason,
     errorReason: verdict.reason,
-    remediation:
-      'Sign and attest the image with keys of the trust policy that covers its repository, with the attestation types it lists.',
+    remediation,
+    error: new SignetError(bundlesFailureCode(policy, bundles), {
+      stage: 'verify',
+      reason: verdict.reason,
+      remediation,
+    }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { findDsseSigner, parseDsseEnvelope, toDsseEnvelope } from './dsse.js';
 import { toCosignPublicKey } from './keys.js';
-import { reasonOf } from './test-fixtures.js';
+import { reasonOf } from '../../../test/fixtures/cosign-artifacts.js';
 
 const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 const PAYLOAD = Buffer.from('{"_type":"https://in-toto.io/Statement/v1"}');

@@ -5,7 +5,7 @@ import {
   toPredicateTypeUri,
   verifyStatementSubject,
 } from './in-toto.js';
-import { reasonOf } from './test-fixtures.js';
+import { reasonOf } from '../../../test/fixtures/cosign-artifacts.js';
 
 const HEX = 'ab'.repeat(32);
 

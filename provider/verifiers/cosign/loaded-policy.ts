@@ -78,7 +78,7 @@ function keysOfProvider(provider: KeyProviderConfig): CosignPublicKey[] {
   if (provider.publicKeys.length === 0) {
     throw new SignetError('CONFIG_INVALID', {
       stage: 'config',
-      reason: `cosign keys of ${source} (${provider.provider}) are not fetched by signet; use an inline key or a key file`,
+      reason: `${source} (${provider.provider}) holds no public keys for cosign`,
     });
   }
   return provider.publicKeys.map((key, index) =>
@@ -86,10 +86,23 @@ function keysOfProvider(provider: KeyProviderConfig): CosignPublicKey[] {
   );
 }
 
+/** Why a key provider of the policy holds no keys now (a Key Vault fetch failed): its signatures fail closed. */
+function unavailableProvider(policy: CosignTrustPolicy<KeyProviderConfig>): string | undefined {
+  for (const ref of policy.keys) {
+    if (ref.$case === 'provider' && ref.provider.unavailable !== undefined)
+      return `${ref.provider.resource.kind}/${ref.provider.resource.name} has no usable keys: ${ref.provider.unavailable}`;
+  }
+  return undefined;
+}
+
 function loadPolicy(policy: CosignTrustPolicy<KeyProviderConfig>, roots: TrustedRoots): LoadedPolicy {
-  const keys = policy.keys.flatMap((ref) =>
-    ref.$case === 'file' ? [readCosignPublicKeyFile(ref.path)] : keysOfProvider(ref.provider),
-  );
+  const providerUnavailable = unavailableProvider(policy);
+  const keys =
+    providerUnavailable !== undefined
+      ? []
+      : policy.keys.flatMap((ref) =>
+          ref.$case === 'file' ? [readCosignPublicKeyFile(ref.path)] : keysOfProvider(ref.provider),
+        );
   return {
     name: policy.name,
     scopes: policy.scopes,
@@ -98,9 +111,10 @@ function loadPolicy(policy: CosignTrustPolicy<KeyProviderConfig>, roots: Trusted
     keyless: policy.keyless === undefined ? undefined : toLoadedKeyless(policy.keyless),
     trustMaterial: trustedRoot(roots, policy.keyless?.trustedRootPath ?? policy.trustedRootPath),
     unavailable:
-      policy.keyless !== undefined && policy.keyless.trustedRootPath === undefined
+      providerUnavailable ??
+      (policy.keyless !== undefined && policy.keyless.trustedRootPath === undefined
         ? 'keyless verification needs keyless.trustedRootPath (a trusted_root.json with the Fulcio CA and Rekor keys); signet does not fetch the public-good Sigstore TUF root'
-        : undefined,
+        : undefined),
     hash: policy.signatureDigestAlgorithm ?? 'sha256',
     signedIdentity: policy.signedIdentity,
     count: policy.count ?? 1,

@@ -1,4 +1,4 @@
-import { SignetError, toSignetError } from '../../errors.js';
+import { SignetError, toSignetError, type ErrorCode } from '../../errors.js';
 import type { Descriptor } from '../../registry/index.js';
 import type { ArtifactVerifyInput } from '../verifier.types.js';
 import { findConditionFailure } from './attestation-conditions.js';
@@ -72,6 +72,8 @@ export interface EntryResult {
   readonly logIndex?: string;
   readonly integratedTime?: string;
   readonly error?: string;
+  /** The failure's stable code (CERT_UNTRUSTED, IDENTITY_MISMATCH…), beside its reason. */
+  readonly code?: ErrorCode;
 }
 
 /** Who signed: a policy key, or a Fulcio certificate's identity (keyless). */
@@ -418,6 +420,6 @@ export async function judgeEntry(
   } catch (error) {
     const failure = toSignetError(error, 'verify');
     if (failure.kind !== 'verdict') throw failure;
-    return { signatureDigest: layer.digest, isSuccess: false, error: failure.reason };
+    return { signatureDigest: layer.digest, isSuccess: false, error: failure.reason, code: failure.code };
   }
 }

@@ -3,7 +3,7 @@ import {
   parseSimpleSigningPayload,
   verifySimpleSigningPayload,
 } from './simple-signing.js';
-import { reasonOf } from './test-fixtures.js';
+import { reasonOf } from '../../../test/fixtures/cosign-artifacts.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 

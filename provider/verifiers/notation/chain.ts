@@ -75,12 +75,6 @@ export function findChainProblem(chain: readonly Certificate[], purpose: ChainPu
   return undefined;
 }
 
-export function isWithinValidity(certificate: Certificate, time: Date): boolean {
-  return (
-    time.getTime() >= certificate.notBefore.getTime() && time.getTime() <= certificate.notAfter.getTime()
-  );
-}
-
 function caCertificateProblem(
   certificate: Certificate,
   expectedPathLength: number,

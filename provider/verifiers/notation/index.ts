@@ -32,7 +32,7 @@ export type {
   RevocationRequest,
   RevocationStatus,
 } from './stages/revocation.js';
-export type { Timestamp } from './timestamp.js';
+export type { Timestamp } from '../../trust/index.js';
 export {
   parseTrustPolicyDocument,
   selectTrustPolicy,

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyProviderConfig, NotationVerifierConfig } from '../../config/index.js';
 import { SignetError, toSignetError } from '../../errors.js';
-import type { VerifierReport } from '../../pipeline/result.types.js';
+import type { VerifierReport } from '../../verdict/index.js';
 import {
   parseTrustStores,
   type TrustStores,
@@ -101,8 +101,8 @@ function failedReport(
     errorReason: error.reason,
     remediation: error.remediation,
     artifactType: input.artifact.artifactType,
-    extensions: { code: error.code, stage: error.stage },
     nestedReports: [],
+    error,
   };
 }
 
@@ -125,6 +125,18 @@ function envelopeLayer(input: ArtifactVerifyInput) {
  * once, here; a configuration notation would reject makes every signature fail with notation's reason.
  */
 export function createNotationVerifier(config: NotationVerifierConfig): ArtifactVerifier {
+  // A Key Vault provider without material (fetch failed, version disabled) is not a configuration mistake: the
+  // Verifier stays in force and fails closed, undecided, until the next refresh brings the certificates back.
+  const unavailable = config.verificationCertStores
+    .flatMap((binding) => binding.providers)
+    .find((provider) => provider.unavailable !== undefined);
+  const unavailableError =
+    unavailable === undefined
+      ? undefined
+      : new SignetError('KEY_PROVIDER_UNAVAILABLE', {
+          stage: 'verify',
+          reason: `${unavailable.resource.kind}/${unavailable.resource.name} has no usable certificates: ${unavailable.unavailable ?? ''}`,
+        });
   let policy: { document: TrustPolicyDocument; trustStores: TrustStores } | SignetError;
   try {
     const trustStores = buildTrustStores(config);
@@ -139,8 +151,9 @@ export function createNotationVerifier(config: NotationVerifierConfig): Artifact
     name: config.name,
     type: 'notation',
     artifactTypes: config.artifactTypes,
-    ...(configured instanceof SignetError ? { problem: configured } : {}),
+    ...(configured instanceof SignetError && unavailableError === undefined ? { problem: configured } : {}),
     async verify(input) {
+      if (unavailableError !== undefined) throw unavailableError;
       if (configured instanceof SignetError) return failedReport(config, input, configured);
       const subjectReference = `${input.subject.registry}/${input.subject.repository}@${input.subjectDescriptor.digest}`;
       try {

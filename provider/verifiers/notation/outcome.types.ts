@@ -1,7 +1,7 @@
 import type { SignetError } from '../../errors.js';
 import type { SignatureEnvelope } from './envelope/index.js';
 import type { ValidationAction, ValidationType, VerificationLevel } from './levels.js';
-import type { Timestamp } from './timestamp.js';
+import type { Timestamp } from '../../trust/index.js';
 
 /**
  * What happened to one validation: it passed, failed (and its action decided whether that stopped

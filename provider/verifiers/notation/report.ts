@@ -1,4 +1,5 @@
-import type { VerifierReport } from '../../pipeline/result.types.js';
+import { SignetError } from '../../errors.js';
+import type { VerifierReport } from '../../verdict/index.js';
 import type { NotationOutcome } from './outcome.types.js';
 
 /** Ratify's artifact type for Notary Project signatures. */
@@ -52,5 +53,17 @@ export function toNotationVerifierReport(
       ...(outcome.warnings.length === 0 ? {} : { warnings: outcome.warnings }),
     },
     nestedReports: [],
+    ...(outcome.isSuccess ? {} : { error: failureOf(outcome) }),
   };
+}
+
+/** Why a failed outcome failed; an outcome without its error still fails with a code (fail closed). */
+function failureOf(outcome: NotationOutcome): SignetError {
+  return (
+    outcome.error ??
+    new SignetError('SIGNATURE_INVALID', {
+      stage: 'verify',
+      reason: `${outcome.failedValidation ?? 'integrity'} validation failed`,
+    })
+  );
 }

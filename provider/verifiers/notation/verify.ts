@@ -9,7 +9,7 @@ import { verifyTrustedIdentity } from './stages/identity.js';
 import { verifyIntegrity, type SubjectDescriptor } from './stages/integrity.js';
 import { verifyChainRevocation, type RevocationChecker } from './stages/revocation.js';
 import { verifyAuthenticTimestamp } from './stages/timestamp.js';
-import type { Timestamp } from './timestamp.js';
+import type { Timestamp } from '../../trust/index.js';
 import type { TrustPolicyStatement } from './trust-policy.js';
 
 export interface NotationVerificationInput {

@@ -11,13 +11,9 @@ export {
   parseSigstoreTrustedRoot,
   readSigstoreTrustedRootFile,
 } from './trusted-root.js';
-export {
-  MAX_SIGSTORE_BUNDLE_BYTES,
-  parseSigstoreBundle,
-  toDigestArtifact,
-  verifyParsedSigstoreBundle,
-  verifySigstoreBundle,
-} from './verify-bundle.js';
+export { toDigestArtifact } from './artifact.js';
+export { MAX_SIGSTORE_BUNDLE_BYTES, parseSigstoreBundle } from './bundle.js';
+export { verifyParsedSigstoreBundle, verifySigstoreBundle } from './verify-bundle.js';
 export type {
   ArtifactDigestAlgorithm,
   SigstoreArtifact,

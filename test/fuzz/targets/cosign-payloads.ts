@@ -2,7 +2,7 @@ import { parseCosignBundle } from '../../../provider/verifiers/cosign/bundle.js'
 import { parseDsseEnvelope } from '../../../provider/verifiers/cosign/dsse.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement } from '../../../provider/verifiers/cosign/in-toto.js';
 import { parseSimpleSigningPayload } from '../../../provider/verifiers/cosign/simple-signing.js';
-import { parseSigstoreBundle } from '../../../provider/verifiers/sigstore/verify-bundle.js';
+import { parseSigstoreBundle } from '../../../provider/verifiers/sigstore/bundle.js';
 import { bounded, expectOnly } from './property.js';
 
 /** Cosign's untrusted layers: DSSE envelopes, in-toto statements, simple signing payloads, Sigstore bundles. */

@@ -1,8 +1,4 @@
-import {
-  parseSignedToken,
-  readTstInfo,
-  TimestampError,
-} from '../../../provider/verifiers/notation/timestamp.js';
+import { parseSignedToken, readTstInfo, TimestampError } from '../../../provider/trust/index.js';
 import { bounded, expectOnly } from './property.js';
 
 /**

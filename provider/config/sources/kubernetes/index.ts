@@ -20,4 +20,4 @@ export type {
   KubernetesConfigWatcher,
   KubernetesSourceLog,
   WatchKubernetesConfigOptions,
-} from './watch-kubernetes-config.js';
+} from './kubernetes-source.types.js';

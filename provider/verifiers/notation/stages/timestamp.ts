@@ -1,7 +1,4 @@
 import type { ErrorCode, SignetError } from '../../../errors.js';
-import type { Certificate, TrustStores } from '../../../trust/index.js';
-import { quote } from '../chain.js';
-import type { SignatureEnvelope } from '../envelope/index.js';
 import {
   parseSignedToken,
   readTstInfo,
@@ -9,9 +6,13 @@ import {
   timestampUpperLimit,
   TimestampError,
   validateTstInfo,
-  verifySignedToken,
+  type Certificate,
   type Timestamp,
-} from '../timestamp.js';
+  type TrustStores,
+} from '../../../trust/index.js';
+import { quote } from '../chain.js';
+import type { SignatureEnvelope } from '../envelope/index.js';
+import { verifySignedToken } from '../timestamp.js';
 import type { TrustPolicyStatement } from '../trust-policy.js';
 import { verifyChainRevocation, type RevocationChecker } from './revocation.js';
 import { formatRfc1123z, stageFailure } from './stage-failure.js';

@@ -1,8 +1,10 @@
-import type { AttestationAuthorityConfig, AttestationPolicyConfig } from '../../config/index.js';
-import { SignetError } from '../../errors.js';
-import type { VerifierReport } from '../../pipeline/result.types.js';
-import type { ImageReference } from '../../reference/index.js';
-import { ATTESTOR_VERIFIER_TYPE } from './attestor-verifier.js';
+// kritis' admission rule (GenericAttestationPolicy): which images must be attested, that only digests can be, and
+// whether the attestor reports satisfy every policy. The attestor verifiers (verifiers/attestor) only judge artifacts.
+import type { AttestationPolicyConfig } from '../config/index.js';
+import { SignetError } from '../errors.js';
+import type { VerifierReport } from '../verdict/index.js';
+import type { ImageReference } from '../reference/index.js';
+import { ATTESTOR_VERIFIER_TYPE } from '../verifiers/index.js';
 
 /** Longest whitelist pattern compiled; kritis patterns are image names. */
 const MAX_PATTERN_LENGTH = 1024;
@@ -45,16 +47,6 @@ export function requiredAttestations(
   reference: ImageReference,
 ): AttestationPolicyConfig[] {
   return policies.filter((policy) => !isWhitelisted(policy, reference));
-}
-
-/** The authorities whose verifiers must judge an image under `policies`. */
-export function attestingAuthorities(
-  policies: readonly AttestationPolicyConfig[],
-): AttestationAuthorityConfig[] {
-  const unique = new Map<string, AttestationAuthorityConfig>();
-  for (const authority of policies.flatMap((policy) => policy.authorities))
-    unique.set(`${authority.resource.namespace ?? ''}/${authority.resource.name}`, authority);
-  return [...unique.values()];
 }
 
 function notAttested(image: string, reason: string, policy: AttestationPolicyConfig): SignetError {

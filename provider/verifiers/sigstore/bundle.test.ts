@@ -1,5 +1,6 @@
 import { SignetError } from '../../errors.js';
-import { MAX_SIGSTORE_BUNDLE_BYTES, parseSigstoreBundle, toDigestArtifact } from './verify-bundle.js';
+import { toDigestArtifact } from './artifact.js';
+import { MAX_SIGSTORE_BUNDLE_BYTES, parseSigstoreBundle } from './bundle.js';
 
 function failure(action: () => unknown): string {
   try {

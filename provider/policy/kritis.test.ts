@@ -1,8 +1,8 @@
-import type { AttestationAuthorityConfig, AttestationPolicyConfig } from '../../config/index.js';
-import type { VerifierReport } from '../../pipeline/result.types.js';
-import { parseImageKey } from '../../reference/index.js';
-import { decideAttestation, requiredAttestations, verifyDigestReference } from './attestation-gate.js';
-import { ATTESTOR_VERIFIER_TYPE } from './attestor-verifier.js';
+import type { AttestationAuthorityConfig, AttestationPolicyConfig } from '../config/index.js';
+import type { VerifierReport } from '../verdict/index.js';
+import { parseImageKey } from '../reference/index.js';
+import { ATTESTOR_VERIFIER_TYPE } from '../verifiers/index.js';
+import { decideAttestation, requiredAttestations, verifyDigestReference } from './kritis.js';
 
 const DIGEST = 'sha256:ddba4d27a7ffc3f86dd6c2f92041af252a1f23a8e742c90e6e1297bfa1bc0c45';
 
