@@ -15,7 +15,7 @@
 export type ErrorKind = 'verdict' | 'inconclusive' | 'config' | 'protocol';
 
 export type Stage =
-  'request' | 'reference' | 'resolve' | 'discover' | 'verify' | 'decide' | 'config' | 'server';
+  'request' | 'reference' | 'resolve' | 'discover' | 'verify' | 'decide' | 'config' | 'server' | 'report';
 
 // Every stage once, so a serialised error's stage can be checked (a missing stage fails to compile).
 const STAGES: Readonly<Record<Stage, true>> = {
@@ -27,6 +27,7 @@ const STAGES: Readonly<Record<Stage, true>> = {
   decide: true,
   config: true,
   server: true,
+  report: true,
 };
 
 interface CatalogEntry {
@@ -58,6 +59,13 @@ export const ERROR_CATALOG = {
     kind: 'inconclusive',
     reason: 'the registry refused the credentials',
     remediation: 'Check the registry credentials (docker config.json, Store auth provider or pull secrets).',
+  },
+  CREDENTIAL_HELPER_FAILED: {
+    kind: 'inconclusive',
+    reason: 'a docker credential helper failed',
+    remediation:
+      "Check that docker-credential-<name> is on signet's PATH and answers `echo <registry> | docker-credential-<name> get` " +
+      "in signet's container, with signet's environment (its cloud identity, e.g. AWS_*, GOOGLE_*, AZURE_*).",
   },
   REGISTRY_NOT_FOUND: {
     kind: 'inconclusive',
@@ -115,6 +123,12 @@ export const ERROR_CATALOG = {
     reason: 'the signing certificate is revoked',
     remediation: 'Re-sign the image with a certificate that is not revoked.',
   },
+  KEY_PROVIDER_UNAVAILABLE: {
+    kind: 'inconclusive',
+    reason: 'the certificates or keys of a key management provider could not be fetched',
+    remediation:
+      "Read the KeyManagementProvider's status: the vault object must exist, be enabled and unexpired, and signet's Azure identity needs get permission on its certificates, secrets and keys.",
+  },
   REVOCATION_UNAVAILABLE: {
     kind: 'inconclusive',
     reason: 'revocation status could not be determined',
@@ -157,6 +171,30 @@ export const ERROR_CATALOG = {
     kind: 'config',
     reason: 'the configuration is invalid',
     remediation: 'Fix the configuration resource named in the message.',
+  },
+  CLUSTER_UNREACHABLE: {
+    kind: 'inconclusive',
+    reason: 'the Kubernetes API server could not be reached',
+    remediation:
+      'Check --kubeconfig / $KUBECONFIG and its current context, and that the API server is up and reachable.',
+  },
+  CLUSTER_FORBIDDEN: {
+    kind: 'config',
+    reason: 'the Kubernetes API server refused the request',
+    remediation:
+      'Grant the kubeconfig user the verb on the resource named in the message (a ClusterRole bound to it), or use a user that has it.',
+  },
+  CLUSTER_CONFLICT: {
+    kind: 'config',
+    reason: 'an object in the cluster belongs to something else',
+    remediation:
+      'Delete or rename the object named in the message, or choose another assignment name; signet takes over nothing it did not create.',
+  },
+  GATEKEEPER_NOT_INSTALLED: {
+    kind: 'config',
+    reason: 'Gatekeeper is not installed in the cluster',
+    remediation:
+      'Install Gatekeeper 3.19 or later (https://open-policy-agent.github.io/gatekeeper/website/docs/install) and retry.',
   },
   INTERNAL: {
     kind: 'inconclusive',

@@ -67,6 +67,13 @@ export interface SignetRegistrySettings {
   readonly insecureRegistries: readonly string[];
   /** Static credentials by registry host, tried before the auth provider. */
   readonly credentials: Readonly<Record<string, RegistryCredential>>;
+  /**
+   * A docker config's `credHelpers`: the credential helper (`docker-credential-<name>`) per registry host,
+   * tried before `credentials` (a host is in one of the two); `k8Secrets` Secrets add theirs here.
+   */
+  readonly credHelpers: Readonly<Record<string, string>>;
+  /** A docker config's `credsStore`: the helper for registries nothing else of the Store has credentials for. */
+  readonly credsStore: string | undefined;
 }
 
 export interface StoreConfig {
@@ -110,8 +117,10 @@ export interface KeyProviderConfig {
   readonly certificates: readonly X509Certificate[];
   /** Inline public key (`contentType: key`), parsed at load time. */
   readonly publicKeys: readonly PublicKey[];
-  /** Remote material signet does not fetch itself; verifiers using it fail closed. */
+  /** Key Vault settings; `certificates` / `publicKeys` then hold what was fetched (sources/azure-key-vault). */
   readonly azureKeyVault: AzureKeyVaultSettings | undefined;
+  /** Why a Key Vault provider holds no material now (fetch failed, object disabled...): its verifiers fail closed. */
+  readonly unavailable?: string | undefined;
 }
 
 /** A reference to a key provider as written in a Verifier (`name` or `namespace/name`). */

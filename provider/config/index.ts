@@ -30,6 +30,20 @@ export type { ConfigFileOptions } from './sources/file/load-config-file.js';
 export { watchConfigFile } from './sources/file/watch-config-file.js';
 export type { ConfigFileWatcher, WatchConfigFileOptions } from './sources/file/watch-config-file.js';
 export { MAX_CONFIG_DOCUMENTS, parseConfigYaml } from './sources/parse-config-yaml.js';
+export {
+  createAzureKeyVaultSource,
+  createKeyVaultFetcher,
+  createKeyVaultMaterialSource,
+  DEFAULT_REFRESH_INTERVAL_MS,
+  withKeyVaultMaterial,
+} from './sources/azure-key-vault/index.js';
+export type {
+  AzureKeyVaultSourceOptions,
+  KeyVaultFetcher,
+  KeyVaultMaterial,
+  KeyVaultMaterialSource,
+  RefreshScheduler,
+} from './sources/azure-key-vault/index.js';
 // The Kubernetes watcher (and with it @kubernetes/client-node, ~50 MiB resident) is not re-exported here: the CLI
 // loads `./sources/kubernetes/index.js` only for `--config-source kubernetes`.
 export { buildKubernetesSnapshot } from './sources/kubernetes/build-snapshot.js';

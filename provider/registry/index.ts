@@ -1,8 +1,37 @@
 export type { Challenge } from './auth/challenge.js';
 export { parseWwwAuthenticate } from './auth/challenge.js';
 export type { Credential, CredentialProvider } from './auth/credentials.js';
+export type { StoreCredentialSettings } from './auth/store-credentials.js';
+export type {
+  AzureCredentialOptions,
+  AzureCredentialRequest,
+  AzureIdentityEnvironment,
+} from './auth/azure-identity.js';
+export { createAzureCredential } from './auth/azure-identity.js';
+export type {
+  AzureContainerRegistryOptions,
+  AzureStoreAuthOptions,
+} from './auth/azure-container-registry.js';
+export {
+  ACR_REFRESH_MARGIN_MS,
+  ACR_SCOPE,
+  createAzureContainerRegistryCredentialProvider,
+  createAzureStoreCredentialProvider,
+  DEFAULT_ACR_ENDPOINTS,
+  jwtExpiryMs,
+  matchesAcrEndpoint,
+} from './auth/azure-container-registry.js';
+export { createStoreCredentialProvider, defaultDockerConfigPath } from './auth/store-credentials.js';
+export type { CredentialHelperOptions, CredentialHelpers } from './auth/credential-helpers.js';
+export {
+  AWS_ECR_CREDENTIAL_HELPER,
+  CREDENTIAL_HELPER_NAME,
+  createCredentialHelpers,
+} from './auth/credential-helpers.js';
+export type { DockerConfigAuth } from './auth/credentials.js';
 export {
   chainCredentialProviders,
+  createDockerConfigAuthProvider,
   createDockerConfigCredentialProvider,
   createStaticCredentialProvider,
   parseDockerConfig,

@@ -1,7 +1,7 @@
 // Kubernetes-native configuration on a real control plane (etcd + kube-apiserver): Ratify's resources
 // applied with kubectl, signet serve --config-source kubernetes as its own process authenticated as the
 // chart's ServiceAccount bound only by the chart's RBAC, images signed by the real notation CLI.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -22,6 +22,7 @@ import { createNotationSigner, type NotationSigner } from '../helpers/notation.j
 import type { StartedProvider } from '../helpers/process.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { seedConfigWithCertificate } from '../helpers/seeds.js';
+import { toolsBinDir } from '../helpers/tools.js';
 
 const VERIFY = '/ratify/gatekeeper/v1/verify';
 const RELEASE = 'signet';
@@ -41,6 +42,8 @@ let certificateB: string;
 let imageA: PushedManifest;
 let imageB: PushedManifest;
 let unsigned: PushedManifest;
+/** signet's HOME, where the tests' docker credential helper keeps its store. */
+let helperHome: string;
 /** kubectl apply → verdict change, per scenario, written to the test output for the report. */
 const timings: Record<string, number> = {};
 
@@ -125,7 +128,13 @@ beforeAll(async () => {
       sep +
       notationVerifier('Verifier', { name: 'verifier-notation' }, ['signer-certs']),
   );
-  provider = await startSignetOnKubernetes(kubeconfig, NAMESPACE, RESYNC_SECONDS);
+  // The tests' docker credential helper on PATH, its store in the HOME signet runs with (k8Secrets' credHelpers).
+  helperHome = join(dir, 'helper-home');
+  await mkdir(helperHome);
+  provider = await startSignetOnKubernetes(kubeconfig, NAMESPACE, RESYNC_SECONDS, {
+    HOME: helperHome,
+    PATH: `${toolsBinDir()}:${process.env.PATH ?? ''}`,
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -379,6 +388,47 @@ describe('Kubernetes configuration source', () => {
         );
         timings.registryCredentialsFromServiceAccount = await waitFor(
           'the private image to verify again',
+          () => isAllowed(image.reference),
+        );
+
+        // A docker config Secret may name a credential helper instead of holding the secret (credHelpers): the
+        // helper (test/tools/credential-helper, upstream credentials.Serve) answers from signet's HOME.
+        await apply(ratifyResource('Store', { name: 'store-oras' }, { name: 'oras' }));
+        await waitFor('the credentials to be dropped again', async () => !(await isAllowed(image.reference)));
+        await writeFile(
+          join(helperHome, 'signet-test-helper.json'),
+          JSON.stringify({
+            servers: {
+              [privateRegistry.host]: {
+                Username: privateRegistry.username,
+                Secret: privateRegistry.password,
+              },
+            },
+          }),
+        );
+        await apply(
+          secretManifest(
+            NAMESPACE,
+            'registry-helper',
+            {
+              '.dockerconfigjson': JSON.stringify({ credHelpers: { [privateRegistry.host]: 'signet-test' } }),
+            },
+            'kubernetes.io/dockerconfigjson',
+          ) +
+            sep +
+            ratifyResource(
+              'Store',
+              { name: 'store-oras' },
+              {
+                name: 'oras',
+                parameters: {
+                  authProvider: { name: 'k8Secrets', secrets: [{ secretName: 'registry-helper' }] },
+                },
+              },
+            ),
+        );
+        timings.registryCredentialsFromHelper = await waitFor(
+          'the private image to verify through the credential helper',
           () => isAllowed(image.reference),
         );
       } finally {

@@ -5,7 +5,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { PROVIDER_TIMEOUT_SECONDS, VERIFY_PROVIDER, type AdmissionBed } from '../e2e/admission-bed.js';
-import { startSignetForGatekeeper, type SignetForGatekeeper } from './gatekeeper.js';
+import {
+  startSignetForGatekeeper,
+  type SignetForGatekeeper,
+  type StartSignetForGatekeeperOptions,
+} from './gatekeeper.js';
 
 /** signet's per-request deadline, below the Provider timeout (as the bed's own signet). */
 const SIGNET_DEADLINE_MS = 4_000;
@@ -26,18 +30,27 @@ interface ProviderState {
 }
 
 /**
- * Serves `configPath` with a second signet and repoints the bed's `ratify-provider` at it, waiting until
+ * Serves `configPath` (or, with `--config-source` in `options.extraArgs`, another configuration source) with a
+ * second signet and repoints the bed's `ratify-provider` at it, waiting until
  * Gatekeeper reports the new Provider generation active (the bed's applyProvider would see the old one active).
  */
 export async function serveSeedConfig(
   bed: AdmissionBed,
-  configPath: string,
+  configPath: string | undefined,
   dir: string,
+  options: Pick<StartSignetForGatekeeperOptions, 'extraArgs' | 'env'> = {},
 ): Promise<SeedSignet> {
   const signet = await startSignetForGatekeeper(bed.gatekeeper, {
-    configPath,
+    ...(configPath === undefined ? {} : { configPath }),
     dir,
-    extraArgs: ['--deadline-ms', String(SIGNET_DEADLINE_MS), '--log-level', 'warn'],
+    extraArgs: [
+      '--deadline-ms',
+      String(SIGNET_DEADLINE_MS),
+      '--log-level',
+      'warn',
+      ...(options.extraArgs ?? []),
+    ],
+    ...(options.env === undefined ? {} : { env: options.env }),
   });
   try {
     await bed.kube.kubectl(['apply', '-f', '-'], {

@@ -492,11 +492,13 @@ export interface SignetForGatekeeper {
 }
 
 export interface StartSignetForGatekeeperOptions {
-  /** Ratify config resources file for `signet serve --config`. */
-  readonly configPath: string;
+  /** Ratify config resources file for `signet serve --config`; omitted with `--config-source` in `extraArgs`. */
+  readonly configPath?: string;
   /** Where signet's serving certificate is written. */
   readonly dir: string;
   readonly extraArgs?: readonly string[];
+  /** Environment added to the test process's (e.g. a kubeconfig, Azure Workload Identity's variables). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -511,19 +513,21 @@ export async function startSignetForGatekeeper(
   const ca = await createCa(options.dir, 'signet-ca');
   const serving = await issue(options.dir, ca, 'signet-server', 'serverAuth');
   const caPem = await readFile(ca.cert, 'utf8');
-  const provider = await startProvider([
-    '--config',
-    options.configPath,
-    '--host',
-    '127.0.0.1',
-    '--tls-cert',
-    serving.cert,
-    '--tls-key',
-    serving.key,
-    '--client-ca',
-    gatekeeper.ca.cert,
-    ...(options.extraArgs ?? []),
-  ]);
+  const provider = await startProvider(
+    [
+      ...(options.configPath === undefined ? [] : ['--config', options.configPath]),
+      '--host',
+      '127.0.0.1',
+      '--tls-cert',
+      serving.cert,
+      '--tls-key',
+      serving.key,
+      '--client-ca',
+      gatekeeper.ca.cert,
+      ...(options.extraArgs ?? []),
+    ],
+    options.env,
+  );
   const providerResourceAt = (name: string, url: string, timeoutSeconds: number): KubeObject =>
     toProviderResource({ name, url, timeoutSeconds, caBundlePem: caPem });
   return {

@@ -64,11 +64,15 @@ export async function prepareSignetNamespace(
   return api.kubeconfigForServiceAccount(namespace, signetServiceAccount(release));
 }
 
-/** signet over plain HTTP reading its configuration from `namespace` through `kubeconfig`. */
+/**
+ * signet over plain HTTP reading its configuration from `namespace` through `kubeconfig`; `env` is merged over
+ * the test process's environment (e.g. PATH and HOME for docker credential helpers).
+ */
 export function startSignetOnKubernetes(
   kubeconfig: string,
   namespace: string,
   resyncSeconds: number,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<StartedProvider> {
   return startProvider(
     [
@@ -82,7 +86,7 @@ export function startSignetOnKubernetes(
       '--log-level',
       'info',
     ],
-    { KUBECONFIG: kubeconfig },
+    { ...env, KUBECONFIG: kubeconfig },
   );
 }
 

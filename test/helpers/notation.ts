@@ -5,7 +5,17 @@ import { runTool } from './tools.js';
 export interface NotationSigner {
   /** The test certificate (self-signed, RSA) that verifies this signer's signatures: a trust store file. */
   readonly certificatePath: string;
-  sign(reference: string, options?: { format?: 'jws' | 'cose'; referrersApi?: boolean }): Promise<void>;
+  /** Its private key (PEM), for signing in the same form without the CLI (bench/images.ts). */
+  readonly keyPath: string;
+  sign(
+    reference: string,
+    options?: {
+      format?: 'jws' | 'cose';
+      referrersApi?: boolean;
+      /** A docker config directory with the registry's credentials (`TestRegistry.dockerConfigDir`). */
+      dockerConfigDir?: string;
+    },
+  ): Promise<void>;
 }
 
 /** A signer with a fresh `notation cert generate-test` key named `name`, configured under `configHome`. */
@@ -14,6 +24,7 @@ export async function createNotationSigner(configHome: string, name: string): Pr
   await runTool('notation', ['cert', 'generate-test', '--default', name], { env });
   return {
     certificatePath: join(configHome, 'notation', 'localkeys', `${name}.crt`),
+    keyPath: join(configHome, 'notation', 'localkeys', `${name}.key`),
     async sign(reference, options = {}) {
       await runTool(
         'notation',
@@ -27,7 +38,10 @@ export async function createNotationSigner(configHome: string, name: string): Pr
           `--force-referrers-tag=${options.referrersApi === false ? 'true' : 'false'}`,
           reference,
         ],
-        { env },
+        {
+          env:
+            options.dockerConfigDir === undefined ? env : { ...env, DOCKER_CONFIG: options.dockerConfigDir },
+        },
       );
     },
   };

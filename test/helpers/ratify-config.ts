@@ -18,23 +18,32 @@ export interface NotationConfigOptions {
   readonly version?: string;
   /** Basic credentials per registry host, through the Store's `parameters.signet` extension. */
   readonly credentials?: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
+  /** Further `spec.parameters` of the Store (e.g. `authProvider`), each written as YAML flow (JSON). */
+  readonly storeParameters?: Readonly<Record<string, unknown>>;
   /** The whole `trustPolicies` list (notation's JSON shape), replacing the one statement built from `level` and `trustedIdentity`. */
   readonly trustPolicies?: readonly object[];
   /** With inline trust: TSA roots as a second inline provider, bound as the `tsa:stamps` trust store. */
   readonly tsaCertificatePem?: string;
 }
 
-function storeDocument(credentials: NotationConfigOptions['credentials']): string {
+function storeDocument(
+  credentials: NotationConfigOptions['credentials'],
+  more: NotationConfigOptions['storeParameters'] = {},
+): string {
   const entries = Object.entries(credentials ?? {});
-  const parameters =
+  const signet =
     entries.length === 0
       ? ''
-      : `  parameters:\n    signet:\n      credentials:\n${entries
+      : `    signet:\n      credentials:\n${entries
           .map(
             ([host, c]) =>
               `        ${host}:\n          username: ${JSON.stringify(c.username)}\n          password: ${JSON.stringify(c.password)}\n`,
           )
           .join('')}`;
+  const further = Object.entries(more)
+    .map(([key, value]) => `    ${key}: ${JSON.stringify(value)}\n`)
+    .join('');
+  const parameters = signet === '' && further === '' ? '' : `  parameters:\n${signet}${further}`;
   return `apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Store
 metadata:
@@ -73,7 +82,7 @@ export function notationConfig(options: NotationConfigOptions): string {
       : 'verificationCertStores:\n      ca:\n        certs: [certstore-inline]\n      tsa:\n        stamps: [certstore-tsa]';
   const certificates =
     trust.$case === 'inline' ? inlineStores : `verificationCerts: ${JSON.stringify(trust.paths)}`;
-  return `${keyProvider}${tsaProvider}${storeDocument(options.credentials)}---
+  return `${keyProvider}${tsaProvider}${storeDocument(options.credentials, options.storeParameters)}---
 apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Verifier
 metadata:

@@ -16,8 +16,12 @@ export type ToolName =
   | 'kube-apiserver'
   | 'kubectl'
   | 'gatekeeper'
+  /** Gatekeeper's `gator` CLI (same module and version), runs the templates' suite.yaml files. */
+  | 'gator'
   | 'helm'
-  | 'ratify';
+  | 'ratify'
+  /** test/tools/credential-helper: a docker credential helper (upstream credentials.Serve) over a JSON file. */
+  | 'docker-credential-signet-test';
 
 export interface RunToolOptions {
   /** Extra environment variables, merged over the test process's environment. */

@@ -192,6 +192,8 @@ describe('deploy/helm/signet', () => {
     await expectRenderFailure(['notationCerts[0]=not-a-certificate'], /notationCerts/);
     await expectRenderFailure(['redis.url=http://redis:6379'], /redis/);
     await expectRenderFailure(['tls.caBundle=not base64!'], /caBundle/);
+    await expectRenderFailure(['credentialHelpers.home=tmp'], /home/);
+    await expectRenderFailure(['dockerConfig.secret=pull'], /dockerConfig/);
   });
 
   it('refuses values that cannot work', async () => {
@@ -211,6 +213,10 @@ describe('deploy/helm/signet', () => {
     await expectRenderFailure(
       ['azureWorkloadIdentity.enabled=true'],
       /azureWorkloadIdentity\.clientId is required/,
+    );
+    await expectRenderFailure(
+      ['dockerConfig.secretName=pull', 'dockerConfig.configMapName=helpers'],
+      /dockerConfig: set secretName or configMapName, not both/,
     );
   });
 
@@ -554,20 +560,30 @@ describe('deploy/helm/signet', () => {
       });
     });
 
-    it('puts the credential helpers first on PATH, with the proxy and the extra volumes', () => {
+    it('puts the credential helpers first on PATH and the docker config naming them where DOCKER_CONFIG points, with the proxy and the extra volumes', () => {
       const container = signetContainer(objects);
       const env = new Map((container.env ?? []).map((e) => [e.name, e.value]));
       expect(env.get('PATH')).toBe(
         '/opt/signet/credential-helpers:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       );
+      // Helpers cache under HOME (ecr-login ~/.ecr): the writable /tmp, as the root filesystem is read-only.
+      expect(env.get('HOME')).toBe('/tmp');
+      expect(env.get('DOCKER_CONFIG')).toBe('/etc/signet/docker');
       expect(env.get('HTTPS_PROXY')).toBe('http://proxy.example:3128');
       expect(env.get('NODE_USE_ENV_PROXY')).toBe('1');
       expect(container.volumeMounts).toEqual(
         expect.arrayContaining([
           { name: 'credential-helpers', mountPath: '/opt/signet/credential-helpers', readOnly: true },
           { name: 'docker-config', mountPath: '/etc/signet/docker', readOnly: true },
+          { name: 'scratch', mountPath: '/var/scratch' },
         ]),
       );
+      expect(
+        deploymentOf(objects).spec.template.spec.volumes?.find((v) => v.name === 'docker-config'),
+      ).toEqual({
+        name: 'docker-config',
+        configMap: { name: 'signet-docker-config', items: [{ key: 'config.json', path: 'config.json' }] },
+      });
       const pod = deploymentOf(objects).spec.template.spec;
       expect(pod.initContainers?.map((c) => [c.name, c.volumeMounts])).toEqual([
         [

@@ -38,8 +38,15 @@ declare -A tool_package=(
   [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
   [kubectl]=k8s.io/kubernetes/cmd/kubectl
   [gatekeeper]=github.com/open-policy-agent/gatekeeper/v3
+  [gator]=github.com/open-policy-agent/gatekeeper/v3/cmd/gator
   [helm]=helm.sh/helm/v4/cmd/helm
   [ratify]=github.com/ratify-project/ratify/cmd/ratify
+  [docker-credential-signet-test]=github.com/docker/docker-credential-helpers
+)
+# Tools built from a main package in this repository (test/tools/<dir>) against the module above at its pinned
+# version; the stamp includes the sources' hash, so editing them rebuilds.
+declare -A tool_source=(
+  [docker-credential-signet-test]=$here/credential-helper
 )
 declare -A tool_version=(
   [olareg]=$OLAREG_VERSION
@@ -53,13 +60,17 @@ declare -A tool_version=(
   [kube-apiserver]=$KUBERNETES_VERSION
   [kubectl]=$KUBERNETES_VERSION
   [gatekeeper]=$GATEKEEPER_VERSION
+  [gator]=$GATEKEEPER_VERSION
   [helm]=$HELM_VERSION
   [ratify]=$RATIFY_VERSION
+  [docker-credential-signet-test]=$DOCKER_CREDENTIAL_HELPERS_VERSION
 )
 # Longest build first, so the short ones fill the other slot instead of leaving it idle at the end.
-all_tools=(kube-apiserver ratify cosign cosign3 gatekeeper opa helm notation kubectl oras etcd olareg crane)
-# Debian packages the tests use (checked with dpkg, installed only if missing).
-apt_packages=(openssl redis-server)
+all_tools=(kube-apiserver ratify cosign cosign3 gatekeeper gator opa helm notation kubectl oras etcd olareg crane
+  docker-credential-signet-test)
+# Debian packages the tests use (checked with dpkg, installed only if missing); chromium renders the HTML
+# compliance report headless (test/e2e/compliance-report.e2e.test.ts).
+apt_packages=(openssl redis-server chromium)
 
 say() { echo "[tools] $*"; }
 fail() {
@@ -69,7 +80,14 @@ fail() {
 
 tool_dir() { echo "$tools_dir/$1-${tool_version[$1]}"; }
 tool_binary() { echo "$1"; }
-tool_stamp() { echo "${tool_package[$1]}@${tool_version[$1]}"; }
+tool_stamp() {
+  local source=${tool_source[$1]:-}
+  if [ -n "$source" ]; then
+    echo "${tool_package[$1]}@${tool_version[$1]} $(cat "$source"/*.go | sha256sum | cut -c1-16)"
+  else
+    echo "${tool_package[$1]}@${tool_version[$1]}"
+  fi
+}
 
 is_installed() {
   local dir
@@ -102,9 +120,14 @@ install_go_tool() {
     go mod init "signet.local/tools/$name"
     add_staging_replaces "${tool_package[$name]}" "${tool_version[$name]}"
     seed_go_sum "${tool_package[$name]}" "${tool_version[$name]}"
-    go get "$(tool_stamp "$name")"
+    go get "${tool_package[$name]}@${tool_version[$name]}"
+    build_target=${tool_package[$name]}
+    if [ -n "${tool_source[$name]:-}" ]; then
+      cp "${tool_source[$name]}"/*.go .
+      build_target=.
+    fi
     CGO_ENABLED=0 go build -p "$go_parallel" -trimpath -ldflags='-s -w' \
-      -o "$staging/$(tool_binary "$name")" "${tool_package[$name]}"
+      -o "$staging/$(tool_binary "$name")" "$build_target"
   ) >"$log" 2>&1 </dev/null; then
     echo "[tools] ERROR: building $(tool_stamp "$name") failed; last lines of $log:" >&2
     tail -n 30 "$log" >&2

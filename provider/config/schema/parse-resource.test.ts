@@ -200,6 +200,20 @@ describe('parseConfigYaml', () => {
             'spec.parameters.signet.credentials["registry.example.com"].password: is required',
         },
         {
+          name: 'credential helpers: a path as helper name, a host with credentials and a helper, awsEcrBasic with credsStore',
+          yaml: () =>
+            `${store}\n  parameters:\n    authProvider:\n      name: awsEcrBasic\n    signet:\n` +
+            `      credentials:\n        r.example: {username: u, password: p}\n` +
+            `      credHelpers:\n        gcr.io: ../../bin/sh\n        r.example: gcr\n      credsStore: acr-env`,
+          reason:
+            'document 1 (Store "store-oras"): spec.parameters.signet.credHelpers["gcr.io"]: must be a credential helper ' +
+            'name such as "ecr-login" (letters, digits, "_", "." or "-"; docker-credential-<name> runs); ' +
+            'document 1 (Store "store-oras"): spec.parameters.signet.credHelpers["r.example"]: registry "r.example" ' +
+            'has credentials and a credential helper: keep one; document 1 (Store "store-oras"): ' +
+            "spec.parameters.signet.credsStore: awsEcrBasic runs docker-credential-ecr-login as the Store's default " +
+            'helper; set one of the two',
+        },
+        {
           name: 'useHttp that is not a boolean',
           yaml: () => `${store}\n  parameters:\n    useHttp: "yes"`,
           reason: 'document 1 (Store "store-oras"): spec.parameters.useHttp: must be true or false',
@@ -503,6 +517,21 @@ describe('parseConfigYaml', () => {
       expect(JSON.stringify(config)).not.toContain('s3cret');
       expect(inspect(config, { depth: 10 })).not.toContain('s3cret');
       expect(config.parameters).not.toHaveProperty('signet');
+    });
+
+    it('reads the credential helpers of the signet extension (host keys normalised)', () => {
+      const [parsed] = parseConfigYaml(
+        `${store}\n  parameters:\n    signet:\n      credHelpers:\n` +
+          `        123456789012.dkr.ecr.eu-west-1.amazonaws.com: ecr-login\n        GCR.io: gcr\n` +
+          `      credsStore: acr-env`,
+        'test',
+      );
+      expect((parsed as StoreConfig).signet).toEqual({
+        insecureRegistries: [],
+        credentials: {},
+        credHelpers: { '123456789012.dkr.ecr.eu-west-1.amazonaws.com': 'ecr-login', 'gcr.io': 'gcr' },
+        credsStore: 'acr-env',
+      });
     });
 
     it('treats empty fields as absent, as Ratify chart renders them', () => {

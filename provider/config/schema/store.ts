@@ -1,3 +1,4 @@
+import { AWS_ECR_CREDENTIAL_HELPER, CREDENTIAL_HELPER_NAME } from '../../registry/index.js';
 import { ConfigSecret } from '../config-secret.js';
 import type {
   AuthProviderConfig,
@@ -18,13 +19,15 @@ const AUTH_PROVIDERS: readonly AuthProviderName[] = [
   'azureManagedIdentity',
   'awsEcrBasic',
 ];
-const SIGNET_FIELDS = ['insecureRegistries', 'credentials'] as const;
+const SIGNET_FIELDS = ['insecureRegistries', 'credentials', 'credHelpers', 'credsStore'] as const;
 const CREDENTIAL_FIELDS = ['username', 'password'] as const;
 
 /** `host`, `host:port`, `[ipv6]:port` — what a registry reference starts with. */
 const REGISTRY_HOST =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 const REGISTRY_HOST_HINT = 'must be a registry host such as "registry.example.com" or "127.0.0.1:5000"';
+const HELPER_NAME_HINT =
+  'must be a credential helper name such as "ecr-login" (letters, digits, "_", "." or "-"; docker-credential-<name> runs)';
 
 export function readParameters(
   reader: FieldReader,
@@ -79,8 +82,20 @@ function readRegistryHost(reader: FieldReader, node: Node, host: string): string
   return undefined;
 }
 
+function readHelperName(reader: FieldReader, node: Node): string | undefined {
+  const name = reader.string(node, { nonEmpty: true });
+  if (name === undefined || CREDENTIAL_HELPER_NAME.test(name)) return name;
+  reader.report(node, HELPER_NAME_HINT);
+  return undefined;
+}
+
 function readSignetSettings(reader: FieldReader, node: Node): SignetRegistrySettings {
-  const settings: SignetRegistrySettings = { insecureRegistries: [], credentials: {} };
+  const settings: SignetRegistrySettings = {
+    insecureRegistries: [],
+    credentials: {},
+    credHelpers: {},
+    credsStore: undefined,
+  };
   if (reader.mapping(node) === undefined) return settings;
   reader.knownFields(node, SIGNET_FIELDS);
   const insecureRegistries = reader.list(reader.child(node, 'insecureRegistries'), (item) => {
@@ -101,7 +116,23 @@ function readSignetSettings(reader: FieldReader, node: Node): SignetRegistrySett
     }
     credentials[normalized] = { username, password: new ConfigSecret(password) };
   }
-  return { insecureRegistries: insecureRegistries ?? [], credentials };
+  const credHelpers: Record<string, string> = {};
+  for (const [host, entry] of reader.entries(reader.child(node, 'credHelpers')) ?? []) {
+    const normalized = readRegistryHost(reader, entry, host);
+    const helper = readHelperName(reader, entry);
+    if (normalized === undefined || helper === undefined) continue;
+    if (Object.hasOwn(credHelpers, normalized)) {
+      reader.report(entry, `duplicate credential helper for registry "${normalized}"`);
+      continue;
+    }
+    if (Object.hasOwn(credentials, normalized)) {
+      reader.report(entry, `registry "${normalized}" has credentials and a credential helper: keep one`);
+      continue;
+    }
+    credHelpers[normalized] = helper;
+  }
+  const credsStore = readHelperName(reader, reader.child(node, 'credsStore'));
+  return { insecureRegistries: insecureRegistries ?? [], credentials, credHelpers, credsStore };
 }
 
 /** `Store` / `NamespacedStore`: Ratify's built-in ORAS store plus signet's registry extension. */
@@ -124,6 +155,12 @@ export function parseStoreSpec(
   for (const key of ['capacity', 'keyNumber', 'ttl']) reader.positiveNumber(param(key));
   const authProvider = readAuthProvider(reader, param('authProvider'));
   const signet = readSignetSettings(reader, param('signet'));
+  if (authProvider.name === 'awsEcrBasic' && signet.credsStore !== undefined) {
+    reader.report(
+      reader.child(param('signet'), 'credsStore'),
+      `awsEcrBasic runs docker-credential-${AWS_ECR_CREDENTIAL_HELPER} as the Store's default helper; set one of the two`,
+    );
+  }
   if (name === undefined) return undefined;
   return {
     $case: 'store',

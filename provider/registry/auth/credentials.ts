@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { SignetError } from '../../errors.js';
 import { DOCKER_HUB_REGISTRY, isDockerHub } from '../../reference/index.js';
+import { CREDENTIAL_HELPER_NAME, type CredentialHelpers } from './credential-helpers.js';
 
 /** A registry credential. Never logged, never put in an error. */
 export type Credential =
@@ -58,15 +59,47 @@ function toCredential(key: string, entry: unknown, source: string): Credential |
   if (username !== undefined || password !== undefined) {
     throw configError(source, `auths["${key}"] has a username or a password but not both`);
   }
-  // An empty entry means a credential helper holds the secret; signet does not run helpers.
+  // An empty entry is docker's marker for a credential held by a helper (credsStore).
   return undefined;
 }
 
+/** What a docker `config.json` says about registry credentials, keyed by `toCredentialKey`. */
+export interface DockerConfigAuth {
+  /** `auths` entries that hold a credential (an empty entry, a helper's marker, is left out). */
+  readonly auths: ReadonlyMap<string, Credential>;
+  /** `credHelpers`: the helper (`docker-credential-<name>`) per registry. */
+  readonly credHelpers: ReadonlyMap<string, string>;
+  /** `credsStore`: the helper for every registry without an entry above. */
+  readonly credsStore: string | undefined;
+}
+
+function helperName(value: unknown, source: string, field: string): string {
+  if (typeof value !== 'string' || !CREDENTIAL_HELPER_NAME.test(value)) {
+    throw configError(
+      source,
+      `${field} must be a credential helper name (letters, digits, "_", "." or "-"; docker-credential-<name> runs)`,
+    );
+  }
+  return value;
+}
+
+function objectField(
+  document: Record<string, unknown>,
+  field: string,
+  source: string,
+): Record<string, unknown> {
+  const value = document[field];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw configError(source, `"${field}" must be an object`);
+  return value as Record<string, unknown>;
+}
+
 /**
- * Credentials from the text of a docker `config.json` (`auths` entries with `auth`,
- * `username`/`password` or `identitytoken`). `source` names the file in errors.
+ * The credentials of a docker `config.json` text: `auths` entries with `auth`, `username`/`password` or
+ * `identitytoken`, `credHelpers` and `credsStore` (helper names checked, not run). `source` names the file.
  */
-export function parseDockerConfig(text: string, source: string): ReadonlyMap<string, Credential> {
+export function parseDockerConfig(text: string, source: string): DockerConfigAuth {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -76,17 +109,42 @@ export function parseDockerConfig(text: string, source: string): ReadonlyMap<str
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw configError(source, 'must be a JSON object');
   }
-  const auths = (parsed as Record<string, unknown>)['auths'];
-  const credentials = new Map<string, Credential>();
-  if (auths === undefined) return credentials;
-  if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) {
-    throw configError(source, '"auths" must be an object');
-  }
-  for (const [key, entry] of Object.entries(auths)) {
+  const document = parsed as Record<string, unknown>;
+  const auths = new Map<string, Credential>();
+  for (const [key, entry] of Object.entries(objectField(document, 'auths', source))) {
     const credential = toCredential(key, entry, source);
-    if (credential !== undefined) credentials.set(toCredentialKey(key), credential);
+    if (credential !== undefined) auths.set(toCredentialKey(key), credential);
   }
-  return credentials;
+  const credHelpers = new Map<string, string>();
+  for (const [key, helper] of Object.entries(objectField(document, 'credHelpers', source))) {
+    credHelpers.set(toCredentialKey(key), helperName(helper, source, `credHelpers["${key}"]`));
+  }
+  const store = document['credsStore'];
+  const credsStore =
+    store === undefined || store === null || store === ''
+      ? undefined
+      : helperName(store, source, 'credsStore');
+  return { auths, credHelpers, credsStore };
+}
+
+/**
+ * A docker config's credentials with its helpers run by `helpers`: `credHelpers[registry]`, else the
+ * `auths` credential, else `credsStore`. (docker's CLI asks a `credsStore` before an inline `auths`
+ * credential; an empty `auths` entry, which is what `docker login` writes beside a store, goes to the store
+ * in both.)
+ */
+export function createDockerConfigAuthProvider(
+  config: DockerConfigAuth,
+  helpers: CredentialHelpers,
+): CredentialProvider {
+  return (registry) => {
+    const key = toCredentialKey(registry);
+    const helper = config.credHelpers.get(key);
+    if (helper !== undefined) return helpers.get(helper, key);
+    const credential = config.auths.get(key);
+    if (credential !== undefined) return Promise.resolve(credential);
+    return config.credsStore === undefined ? Promise.resolve(undefined) : helpers.get(config.credsStore, key);
+  };
 }
 
 /** A provider over a fixed map keyed by registry (any form `toCredentialKey` understands). */
@@ -99,8 +157,14 @@ export function createStaticCredentialProvider(
   return (registry) => Promise.resolve(byKey.get(toCredentialKey(registry)));
 }
 
-/** Reads a docker `config.json` once (a config change builds a new client) and serves its `auths`. */
-export async function createDockerConfigCredentialProvider(path: string): Promise<CredentialProvider> {
+/**
+ * Reads a docker `config.json` once (a config change builds a new client) and serves its credentials,
+ * running its credential helpers through `helpers`.
+ */
+export async function createDockerConfigCredentialProvider(
+  path: string,
+  helpers: CredentialHelpers,
+): Promise<CredentialProvider> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -109,7 +173,7 @@ export async function createDockerConfigCredentialProvider(path: string): Promis
       error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'unreadable';
     throw configError(path, `cannot be read (${code})`);
   }
-  return createStaticCredentialProvider(parseDockerConfig(text, path));
+  return createDockerConfigAuthProvider(parseDockerConfig(text, path), helpers);
 }
 
 /** The first provider that has a credential for the registry wins. */

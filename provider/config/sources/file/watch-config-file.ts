@@ -5,6 +5,7 @@ import { toSignetError } from '../../../errors.js';
 import type { SignetError } from '../../../errors.js';
 import type { ConfigSnapshot } from '../../config.types.js';
 import { createSnapshot } from '../../snapshot/create-snapshot.js';
+import { withKeyVaultMaterial, type KeyVaultMaterialSource } from '../azure-key-vault/index.js';
 import { parseConfigYaml } from '../parse-config-yaml.js';
 import { describeConfigFile, readConfigFileText } from './load-config-file.js';
 import type { ConfigFileOptions } from './load-config-file.js';
@@ -16,6 +17,8 @@ export interface WatchConfigFileOptions extends ConfigFileOptions {
   readonly debounceMs?: number;
   /** Generation of the first good load; each later good load adds one. Default 1. */
   readonly firstGeneration?: number;
+  /** Fetches `azurekeyvault` providers' material for each load; a refresh that changes it reloads. */
+  readonly keyVault?: KeyVaultMaterialSource;
 }
 
 export interface ConfigFileWatcher {
@@ -37,6 +40,7 @@ class FileWatcher implements ConfigFileWatcher {
   private debounceTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private fsWatcher: FSWatcher | undefined;
+  private stopKeyVaultWatch: (() => void) | undefined;
 
   constructor(
     private readonly path: string,
@@ -49,6 +53,11 @@ class FileWatcher implements ConfigFileWatcher {
   }
 
   start(): void {
+    this.stopKeyVaultWatch = this.options.keyVault?.onChange(() => {
+      // The text is unchanged but what its providers hold is not: build again from it.
+      this.lastText = undefined;
+      this.schedule();
+    });
     // Watch the directory, not the file: editors and Kubernetes ConfigMap updates replace the file
     // (rename, `..data` symlink swap), which ends a watch on the file itself.
     try {
@@ -110,7 +119,11 @@ class FileWatcher implements ConfigFileWatcher {
     this.lastText = text;
     let snapshot: ConfigSnapshot;
     try {
-      snapshot = createSnapshot(parseConfigYaml(text, this.source), {
+      const parsed = parseConfigYaml(text, this.source);
+      const keyVault = this.options.keyVault;
+      const resources = keyVault === undefined ? parsed : await withKeyVaultMaterial(parsed, keyVault);
+      if (this.closed) return;
+      snapshot = createSnapshot(resources, {
         generation: this.generation,
         source: this.source,
       });
@@ -133,6 +146,7 @@ class FileWatcher implements ConfigFileWatcher {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopKeyVaultWatch?.();
     clearTimeout(this.debounceTimer);
     clearInterval(this.pollTimer);
     this.stopFsWatch();

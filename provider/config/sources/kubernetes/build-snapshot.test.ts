@@ -1,7 +1,9 @@
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { VerifierConfig } from '../../config.types.js';
 import { toNamespaceView } from '../../snapshot/namespace-view.js';
-import { CA_PEM, KEY_PEM } from '../../snapshot/test-fixtures.js';
+import { CA_PEM, KEY_PEM } from '../../../../test/fixtures/config-snapshot.js';
+import { parsePemCertificates } from '../../schema/pem.js';
+import type { KeyVaultMaterial } from '../azure-key-vault/index.js';
 import { buildKubernetesSnapshot } from './build-snapshot.js';
 import type { KubernetesSnapshotOptions } from './build-snapshot.js';
 import type { SecretLookup } from './resolve-secrets.js';
@@ -55,6 +57,12 @@ const notation = (name: string, provider: string, kind = 'Verifier', namespace?:
   });
 
 const noSecrets: SecretLookup = () => undefined;
+
+function parsePemCertificatesOrThrow(pem: string) {
+  const parsed = parsePemCertificates(pem);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.value;
+}
 const options = (extra: Partial<KubernetesSnapshotOptions> = {}): KubernetesSnapshotOptions => ({
   generation: 7,
   source: 'kubernetes https://127.0.0.1:6443',
@@ -357,6 +365,89 @@ describe('buildKubernetesSnapshot', () => {
       );
       expect(result.snapshot?.attestationAuthorities).toHaveLength(1);
       expect(result.outcomes.get('AttestationAuthority//demo-aa')?.$case).toBe('accepted');
+    });
+  });
+  describe('Key Vault providers', () => {
+    const akv = object(
+      'KeyManagementProvider',
+      { name: 'akv' },
+      {
+        type: 'azurekeyvault',
+        refreshInterval: '1m',
+        parameters: {
+          vaultURI: 'https://signing.vault.azure.net/',
+          tenantID: 'tenant',
+          clientID: 'client',
+          certificates: [{ name: 'signing' }],
+        },
+      },
+    );
+    const caCertificates = parsePemCertificatesOrThrow(CA_PEM).slice(0, 1);
+    const fetched = (fingerprint: string, problem?: string): KeyVaultMaterial => ({
+      certificates: problem === undefined ? caCertificates : [],
+      publicKeys: [],
+      objects: [
+        {
+          type: 'certificate',
+          name: 'signing',
+          version: 'v1',
+          enabled: problem === undefined,
+          error: problem,
+        },
+      ],
+      problem,
+      fingerprint,
+    });
+    const keyVault = (material: KeyVaultMaterial): KubernetesSnapshotOptions['keyVault'] => ({
+      materialOf: () => material,
+      apply: (provider) => ({
+        ...provider,
+        certificates: material.certificates,
+        unavailable: material.problem,
+      }),
+    });
+
+    it('lists them for fetching, and puts the fetched certificates in the snapshot and the status inventory', () => {
+      const result = buildKubernetesSnapshot([store, akv, notation('verifier-notation', 'akv')], {
+        ...options(),
+        keyVault: keyVault(fetched('v1')),
+      });
+      expect(result.keyVaultProviders.map((p) => p.resource.name)).toEqual(['akv']);
+      expect(result.snapshot?.keyManagementProviders[0]?.certificates).toHaveLength(1);
+      const outcome = result.outcomes.get('KeyManagementProvider//akv');
+      expect(outcome).toMatchObject({
+        $case: 'accepted',
+        inventory: {
+          certificates: [{ subject: caCertificates[0]?.subject }],
+          vaultObjects: [{ type: 'certificate', name: 'signing', version: 'v1', enabled: true, error: null }],
+        },
+      });
+      expect(outcome?.$case === 'accepted' && outcome.error).toBeUndefined();
+    });
+
+    it('makes a new fingerprint when the vault material changes (rotation is a new generation)', () => {
+      const build = (fingerprint: string) =>
+        buildKubernetesSnapshot([store, akv, notation('verifier-notation', 'akv')], {
+          ...options(),
+          keyVault: keyVault(fetched(fingerprint)),
+        }).fingerprint;
+      expect(build('v1')).toBe(build('v1'));
+      expect(build('v2')).not.toBe(build('v1'));
+    });
+
+    it('keeps an unusable provider and its Verifier in force, its status saying why', () => {
+      const result = buildKubernetesSnapshot([store, akv, notation('verifier-notation', 'akv')], {
+        ...options(),
+        keyVault: keyVault(fetched('off', 'certificate signing version v1 is disabled')),
+      });
+      expect(result.snapshot?.verifiers.map((v) => v.resource.name)).toEqual(['verifier-notation']);
+      expect(result.snapshot?.keyManagementProviders[0]?.unavailable).toBe(
+        'certificate signing version v1 is disabled',
+      );
+      expect(result.outcomes.get('KeyManagementProvider//akv')).toMatchObject({
+        $case: 'accepted',
+        error: 'certificate signing version v1 is disabled',
+      });
     });
   });
 });

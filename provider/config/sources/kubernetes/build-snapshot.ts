@@ -14,6 +14,7 @@ import { formatProblem } from '../../schema/problems.js';
 import type { ConfigProblem } from '../../schema/problems.js';
 import { isRecord } from '../../schema/reader.js';
 import { createSnapshot, findSnapshotProblems } from '../../snapshot/create-snapshot.js';
+import type { KeyVaultMaterialSource } from '../azure-key-vault/index.js';
 import { toObjectKey } from './resource-kinds.js';
 import { resolveSecretReferences } from './resolve-secrets.js';
 import type { SecretContext } from './resolve-secrets.js';
@@ -28,10 +29,23 @@ export interface KeyInventory {
     readonly sha256: string;
   }[];
   readonly keys: readonly { readonly algorithm: string; readonly sha256: string }[];
+  /** Key Vault providers: each certificate and key as fetched (version, enabled, why unusable). */
+  readonly vaultObjects?: readonly {
+    readonly type: 'certificate' | 'key';
+    readonly name: string;
+    readonly version: string | null;
+    readonly enabled: boolean | null;
+    readonly error: string | null;
+  }[];
 }
 
 export type ResourceOutcome =
-  | { readonly $case: 'accepted'; readonly inventory: KeyInventory | undefined }
+  | {
+      readonly $case: 'accepted';
+      readonly inventory: KeyInventory | undefined;
+      /** In force but unusable now (a Key Vault provider whose material could not be fetched): status says why. */
+      readonly error?: string;
+    }
   | { readonly $case: 'rejected'; readonly message: string };
 
 export interface KubernetesSnapshotOptions extends SecretContext {
@@ -39,6 +53,8 @@ export interface KubernetesSnapshotOptions extends SecretContext {
   readonly source: string;
   /** Problems only a verifier sees (notation's trust-policy rules): such a Verifier is rejected too. */
   readonly verifierProblem?: (verifier: VerifierConfig) => string | undefined;
+  /** Fetched Key Vault material, put in place of `azurekeyvault` providers' settings. */
+  readonly keyVault?: Pick<KeyVaultMaterialSource, 'apply' | 'materialOf'>;
 }
 
 export interface KubernetesSnapshotResult {
@@ -52,6 +68,8 @@ export interface KubernetesSnapshotResult {
    * an equal configuration, so a status-only change does not publish a new generation.
    */
   readonly fingerprint: string;
+  /** The `azurekeyvault` providers parsed, for `KeyVaultMaterialSource.prepare` (fetch, then build again). */
+  readonly keyVaultProviders: readonly KeyProviderConfig[];
 }
 
 interface ObjectIdentity {
@@ -84,8 +102,19 @@ function toKeyEntry(key: PublicKey): KeyInventory['keys'][number] {
   };
 }
 
-function toInventory(provider: KeyProviderConfig): KeyInventory {
+function toInventory(
+  provider: KeyProviderConfig,
+  keyVault: KubernetesSnapshotOptions['keyVault'],
+): KeyInventory {
+  const vaultObjects = keyVault?.materialOf(provider)?.objects.map((object) => ({
+    type: object.type,
+    name: object.name,
+    version: object.version ?? null,
+    enabled: object.enabled ?? null,
+    error: object.error ?? null,
+  }));
   return {
+    ...(vaultObjects === undefined ? {} : { vaultObjects }),
     certificates: provider.certificates.map((certificate) => ({
       subject: certificate.subject,
       issuer: certificate.issuer,
@@ -98,8 +127,11 @@ function toInventory(provider: KeyProviderConfig): KeyInventory {
 }
 
 /** What a resource holds for its status: key providers and kritis authorities list their keys. */
-function inventoryOf(resource: ConfigResource): KeyInventory | undefined {
-  if (resource.$case === 'keyProvider') return toInventory(resource);
+function inventoryOf(
+  resource: ConfigResource,
+  keyVault: KubernetesSnapshotOptions['keyVault'],
+): KeyInventory | undefined {
+  if (resource.$case === 'keyProvider') return toInventory(resource, keyVault);
   if (resource.$case === 'attestationAuthority')
     return { certificates: [], keys: resource.publicKeys.map(({ key }) => toKeyEntry(key)) };
   return undefined;
@@ -149,6 +181,7 @@ export function buildKubernetesSnapshot(
   const accepted = new Map<string, ConfigResource>();
   const rawByKey = new Map<string, string>();
   const keylessAuthorities = new Map<string, AttestationAuthorityConfig>();
+  const keyVaultProviders: KeyProviderConfig[] = [];
   for (const object of objects) {
     const id = identify(object);
     if (id === undefined || !isRecord(object)) continue;
@@ -163,8 +196,20 @@ export function buildKubernetesSnapshot(
     const secretProblems = resolveSecretReferences(id.kind, raw.spec, options);
     const parsed = secretProblems.length > 0 ? undefined : parseConfigResource(raw);
     if (parsed?.ok === true) {
-      rawByKey.set(key, JSON.stringify(raw));
-      accepted.set(key, parsed.resource);
+      const resource = parsed.resource;
+      let material = '';
+      if (resource.$case === 'keyProvider' && resource.azureKeyVault !== undefined) {
+        keyVaultProviders.push(resource);
+        // What the vault gave is configuration too: a rotated certificate makes a new generation.
+        material = options.keyVault?.materialOf(resource)?.fingerprint ?? '';
+      }
+      rawByKey.set(key, JSON.stringify(raw) + material);
+      accepted.set(
+        key,
+        resource.$case === 'keyProvider' && options.keyVault !== undefined
+          ? options.keyVault.apply(resource)
+          : resource,
+      );
       continue;
     }
     const problems = parsed?.problems ?? secretProblems.map((p) => ({ ...p, locator: {} }));
@@ -211,9 +256,11 @@ export function buildKubernetesSnapshot(
   }
 
   for (const [key, resource] of accepted) {
+    const unavailable = resource.$case === 'keyProvider' ? resource.unavailable : undefined;
     outcomes.set(key, {
       $case: 'accepted',
-      inventory: inventoryOf(resource),
+      inventory: inventoryOf(resource, options.keyVault),
+      ...(unavailable === undefined ? {} : { error: unavailable }),
     });
   }
   // Hashed: the resolved resources hold Secret values, which must not sit around in plain text.
@@ -225,5 +272,5 @@ export function buildKubernetesSnapshot(
       ]),
     )
     .digest('hex');
-  return { snapshot, error, outcomes, fingerprint };
+  return { snapshot, error, outcomes, fingerprint, keyVaultProviders };
 }

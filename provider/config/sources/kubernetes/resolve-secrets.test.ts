@@ -10,6 +10,20 @@ const dockerConfig = JSON.stringify({
   },
 });
 
+const helperConfig = JSON.stringify({
+  auths: {
+    '123456789012.dkr.ecr.eu-west-1.amazonaws.com': { auth: base64('AWS:stale') },
+    'inline.example.com': { auth: base64('inline:pw') },
+  },
+  credHelpers: { '123456789012.dkr.ecr.eu-west-1.amazonaws.com': 'ecr-login', 'registry.example.com': 'gcr' },
+  credsStore: 'acr-env',
+});
+const moreHelperConfig = JSON.stringify({
+  auths: { 'inline.example.com': { auth: base64('later:pw') } },
+  credHelpers: { 'gcr.io': 'gcloud', 'inline.example.com': 'gcloud' },
+  credsStore: 'desktop',
+});
+
 const context: SecretContext = {
   namespace: 'signet-system',
   secrets: (namespace, name): Record<string, string> | undefined => {
@@ -18,6 +32,8 @@ const context: SecretContext = {
     if (name === 'legacy')
       return { '.dockercfg': base64(JSON.stringify({ 'old.example.com': { auth: base64('a:b') } })) };
     if (name === 'opaque') return { token: base64('x') };
+    if (name === 'helpers') return { '.dockerconfigjson': base64(helperConfig) };
+    if (name === 'more-helpers') return { '.dockerconfigjson': base64(moreHelperConfig) };
     return undefined;
   },
 };
@@ -76,6 +92,55 @@ describe('resolveSecretReferences', () => {
           path: 'spec.parameters.authProvider.secrets[2]',
           message:
             'Secret has neither .dockerconfigjson nor .dockercfg (type kubernetes.io/dockerconfigjson)',
+        },
+      ]);
+    });
+  });
+
+  describe('docker config Secrets with credential helpers', () => {
+    it("adds credHelpers and credsStore; a registry's helper wins over its auths entry, an earlier Secret over a later one", () => {
+      const spec = k8sSecretsStore([{ secretName: 'helpers' }, { secretName: 'more-helpers' }]);
+      expect(resolveSecretReferences('Store', spec, context)).toEqual([]);
+      expect(spec.parameters.signet).toEqual({
+        credentials: { 'inline.example.com': { username: 'inline', password: 'pw' } },
+        credHelpers: {
+          '123456789012.dkr.ecr.eu-west-1.amazonaws.com': 'ecr-login',
+          'registry.example.com': 'gcr',
+          'gcr.io': 'gcloud',
+        },
+        credsStore: 'acr-env',
+      });
+    });
+
+    it('keeps credentials and helpers written in the Store over those from Secrets', () => {
+      const written = {
+        credentials: { 'registry.example.com': { username: 'mine', password: 'p' } },
+        credHelpers: { 'inline.example.com': 'mine' },
+        credsStore: 'my-store',
+      };
+      const spec = k8sSecretsStore([{ secretName: 'helpers' }], written);
+      resolveSecretReferences('Store', spec, context);
+      expect(spec.parameters.signet).toEqual({
+        credentials: { 'registry.example.com': { username: 'mine', password: 'p' } },
+        credHelpers: {
+          'inline.example.com': 'mine',
+          '123456789012.dkr.ecr.eu-west-1.amazonaws.com': 'ecr-login',
+        },
+        credsStore: 'my-store',
+      });
+    });
+
+    it('names the Secret whose helper name is not one', () => {
+      const bad: SecretContext = {
+        namespace: 'signet-system',
+        secrets: () => ({ '.dockerconfigjson': base64('{"credHelpers":{"r.example":"../sh"}}') }),
+      };
+      expect(resolveSecretReferences('Store', k8sSecretsStore([{ secretName: 'bad' }]), bad)).toEqual([
+        {
+          path: 'spec.parameters.authProvider.secrets[0]',
+          message: expect.stringContaining(
+            'credHelpers["r.example"] must be a credential helper name',
+          ) as unknown,
         },
       ]);
     });

@@ -1,4 +1,4 @@
-import { parseDockerConfig } from '../../../registry/index.js';
+import { parseDockerConfig, toCredentialKey } from '../../../registry/index.js';
 import { isRecord } from '../../schema/reader.js';
 
 /** A Secret's `data` (base64 values) by namespace and name, as the controller's cache holds it. */
@@ -113,11 +113,21 @@ function resolveAuthorityKeys(
   });
 }
 
-/** Adds the basic credentials of one docker config Secret; credentials already present win. */
+/** What `k8Secrets` Secrets add to a Store's `parameters.signet` (the raw fields, parsed later). */
+interface SecretCredentials {
+  readonly credentials: Record<string, unknown>;
+  readonly credHelpers: Record<string, unknown>;
+  credsStore: unknown;
+}
+
+/**
+ * Adds one docker config Secret's basic credentials, `credHelpers` and `credsStore`. A registry that already
+ * has credentials or a helper keeps them; within the Secret a registry's helper wins over its `auths` entry.
+ */
 function addDockerConfigCredentials(
   data: Readonly<Record<string, string>>,
   path: string,
-  credentials: Record<string, unknown>,
+  settings: SecretCredentials,
   problems: SecretProblem[],
 ): void {
   const key = DOCKER_CONFIG_KEYS.find((candidate) => data[candidate] !== undefined);
@@ -132,11 +142,19 @@ function addDockerConfigCredentials(
   let text = decodeBase64(encoded);
   // `.dockercfg` is the pre-1.7 layout: the `auths` map itself.
   if (key === '.dockercfg') text = `{"auths":${text}}`;
+  // Hosts as the docker config parser keys them; what the Store writes may be spelled otherwise (`GHCR.io`).
+  const known = (host: string): boolean =>
+    [...Object.keys(settings.credentials), ...Object.keys(settings.credHelpers)].some(
+      (written) => toCredentialKey(written) === host,
+    );
   try {
-    for (const [host, credential] of parseDockerConfig(text, `Secret ${key}`)) {
-      if (credential.$case !== 'basic' || Object.hasOwn(credentials, host)) continue;
-      credentials[host] = { username: credential.username, password: credential.password };
+    const config = parseDockerConfig(text, `Secret ${key}`);
+    for (const [host, helper] of config.credHelpers) if (!known(host)) settings.credHelpers[host] = helper;
+    for (const [host, credential] of config.auths) {
+      if (credential.$case !== 'basic' || known(host)) continue;
+      settings.credentials[host] = { username: credential.username, password: credential.password };
     }
+    if (settings.credsStore === undefined) settings.credsStore = config.credsStore;
   } catch (error) {
     problems.push({ path, message: error instanceof Error ? error.message : String(error) });
   }
@@ -146,8 +164,9 @@ function addDockerConfigCredentials(
  * Ratify's `k8Secrets` auth provider: the `imagePullSecrets` of `serviceAccountName` (default
  * `default`) in signet's namespace, then the docker config Secrets (`kubernetes.io/dockerconfigjson`
  * or the legacy `.dockercfg`) listed in `authProvider.secrets`, become the Store's per-registry basic
- * credentials (signet's `parameters.signet.credentials`, so they stay redacted `ConfigSecret`s).
- * Credentials written there explicitly win over those from Secrets.
+ * credentials (signet's `parameters.signet.credentials`, so they stay redacted `ConfigSecret`s) and credential
+ * helpers (`credHelpers`, `credsStore`). What is written there explicitly wins over the Secrets, and an
+ * earlier Secret over a later one.
  */
 function resolveK8Secrets(
   parameters: Record<string, unknown>,
@@ -157,7 +176,11 @@ function resolveK8Secrets(
   const auth = parameters.authProvider;
   if (!isRecord(auth) || auth.name !== 'k8Secrets') return;
   const signet = isRecord(parameters.signet) ? { ...parameters.signet } : {};
-  const credentials: Record<string, unknown> = isRecord(signet.credentials) ? { ...signet.credentials } : {};
+  const settings: SecretCredentials = {
+    credentials: isRecord(signet.credentials) ? { ...signet.credentials } : {},
+    credHelpers: isRecord(signet.credHelpers) ? { ...signet.credHelpers } : {},
+    credsStore: signet.credsStore ?? undefined,
+  };
 
   const accountPath = 'spec.parameters.authProvider.serviceAccountName';
   const explicitAccount = typeof auth.serviceAccountName === 'string' && auth.serviceAccountName !== '';
@@ -172,14 +195,20 @@ function resolveK8Secrets(
   }
   for (const secretName of pullSecrets ?? []) {
     const data = readSecret(context, { secretName }, accountPath, 'secretName', problems);
-    if (data !== undefined) addDockerConfigCredentials(data, accountPath, credentials, problems);
+    if (data !== undefined) addDockerConfigCredentials(data, accountPath, settings, problems);
   }
   (Array.isArray(auth.secrets) ? auth.secrets : []).forEach((entry: unknown, index) => {
     const path = `spec.parameters.authProvider.secrets[${index}]`;
     const data = readSecret(context, entry, path, 'secretName', problems);
-    if (data !== undefined) addDockerConfigCredentials(data, path, credentials, problems);
+    if (data !== undefined) addDockerConfigCredentials(data, path, settings, problems);
   });
-  if (Object.keys(credentials).length > 0) parameters.signet = { ...signet, credentials };
+  const { credentials, credHelpers, credsStore } = settings;
+  const found = {
+    ...(Object.keys(credentials).length > 0 ? { credentials } : {}),
+    ...(Object.keys(credHelpers).length > 0 ? { credHelpers } : {}),
+    ...(credsStore === undefined ? {} : { credsStore }),
+  };
+  if (Object.keys(found).length > 0) parameters.signet = { ...signet, ...found };
 }
 
 /**

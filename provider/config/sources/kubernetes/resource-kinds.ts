@@ -1,3 +1,4 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ConfigKind } from '../../config.types.js';
 
 export const RATIFY_GROUP = 'config.ratify.deislabs.io';
@@ -50,4 +51,9 @@ export function toApiVersion(kind: KubernetesKind): string {
 /** Identifies one object across kinds: `Verifier//name`, `NamespacedVerifier/team-a/name`. */
 export function toObjectKey(kind: string, namespace: string | undefined, name: string): string {
   return `${kind}/${namespace ?? ''}/${name}`;
+}
+
+/** `toObjectKey` of an object as listed by its kind's informer. */
+export function toListedObjectKey(kind: KubernetesKind, object: KubernetesObject): string {
+  return toObjectKey(kind.kind, object.metadata?.namespace, object.metadata?.name ?? '');
 }

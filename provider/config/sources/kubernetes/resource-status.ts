@@ -39,9 +39,9 @@ export function toResourceStatus(
     };
   }
   return {
-    issuccess: true,
-    error: null,
-    brieferror: null,
+    issuccess: outcome.error === undefined,
+    error: outcome.error ?? null,
+    brieferror: outcome.error === undefined ? null : toBriefError(outcome.error),
     lastfetchedtime,
     ...(isKeyProvider ? { properties: { ...(outcome.inventory ?? { certificates: [], keys: [] }) } } : {}),
   };
