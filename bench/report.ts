@@ -7,8 +7,11 @@ export interface ScenarioDefinition {
   readonly name: string;
   /** One line for tables and the README. */
   readonly title: string;
-  /** cold: a fresh process per system; warm: the same process answers a priming pass first (not measured). */
-  readonly kind: 'cold' | 'warm';
+  /**
+   * cold: a fresh process per system; warm: the same process answers a priming pass first (not measured);
+   * converge: the same batch is sent again (up to `maxCalls` times) until every key has been answered.
+   */
+  readonly kind: 'cold' | 'warm' | 'converge';
   readonly uniqueImages: number;
   readonly keysPerRequest: number;
   readonly requests: number;
@@ -17,6 +20,20 @@ export interface ScenarioDefinition {
   readonly latencyMs: number;
   /** tag: `host/repo:v1` (resolved on every verification); digest: `host/repo@sha256:…` (digest-pinned). */
   readonly keyForm: 'tag' | 'digest';
+  /** uniform (default): requests cycle through the images; zipf: each key is drawn with Zipf popularity (s = 1). */
+  readonly popularity?: 'uniform' | 'zipf';
+  /** A throttling registry: above `perSecond` requests the proxy answers 429 with this Retry-After. */
+  readonly throttle?: { readonly perSecond: number; readonly retryAfterSeconds: number };
+  /** signet replicas behind a loopback round-robin sharing one Redis (signet only). */
+  readonly replicas?: number;
+  /** converge: calls at most. */
+  readonly maxCalls?: number;
+  /** The registries this scenario runs on (default: every one measured). */
+  readonly registries?: readonly RegistryName[];
+  /** The systems this scenario applies to (default: every one measured). */
+  readonly systems?: readonly SystemName[];
+  /** Extra `signet serve` flags (e.g. --max-keys for batches over its default of 1000). */
+  readonly signetArgs?: readonly string[];
 }
 
 export interface Percentiles {
@@ -57,6 +74,14 @@ export interface Measurement {
   readonly startupCpuSeconds: number;
   /** A few distinct failure messages, for diagnosis. */
   readonly failureSamples: readonly string[];
+  /** converge: calls until every key had an answer (undefined: not within maxCalls). */
+  readonly callsToConverge?: number;
+  /** Answers of the throttling proxy that were 429. */
+  readonly throttledResponses?: number;
+  /** replicas: lookups in the shared Redis tier that found a verdict another replica had written. */
+  readonly sharedHitRate?: number;
+  /** VmRSS at the end of the phase, holding what it cached (10k verdicts in scale-10k). */
+  readonly endRssMiB?: number;
 }
 
 export interface Ratios {
@@ -144,7 +169,40 @@ export function describeScenario(s: ScenarioDefinition): string {
   const requests = `${s.requests} request${s.requests === 1 ? '' : 's'}`;
   const keys = `${s.keysPerRequest} ${s.keyForm === 'digest' ? 'digest-pinned' : 'tag'} key${s.keysPerRequest === 1 ? '' : 's'}`;
   const latency = s.latencyMs === 0 ? 'no added registry latency' : `+${s.latencyMs} ms per registry request`;
-  return `${requests} × ${keys} over ${s.uniqueImages} images, concurrency ${s.concurrency}, ${latency}, ${s.kind} process`;
+  const shape = [
+    `${requests} × ${keys} over ${s.uniqueImages} images`,
+    ...(s.popularity === 'zipf' ? ['Zipf popularity'] : []),
+    `concurrency ${s.concurrency}`,
+    latency,
+    ...(s.throttle === undefined
+      ? []
+      : [`429 above ${s.throttle.perSecond} requests/s (Retry-After ${s.throttle.retryAfterSeconds} s)`]),
+    ...(s.replicas === undefined ? [] : [`${s.replicas} replica(s) sharing Redis`]),
+    s.kind === 'converge'
+      ? `the batch repeated until answered (≤ ${s.maxCalls ?? '?'} calls)`
+      : `${s.kind} process`,
+  ];
+  return shape.join(', ');
+}
+
+/** Per-scenario facts that have no column of their own. */
+function extras(report: SideBySideReport): string[] {
+  return report.comparisons.flatMap((c) =>
+    [c.signet, c.ratify].flatMap((m) => {
+      if (m === undefined) return [];
+      const facts = [
+        ...(c.scenario.kind === 'converge'
+          ? [`calls to converge: ${m.callsToConverge ?? `not within ${c.scenario.maxCalls ?? '?'}`}`]
+          : []),
+        ...(m.throttledResponses === undefined ? [] : [`429 answers: ${m.throttledResponses}`]),
+        ...(m.sharedHitRate === undefined ? [] : [`shared (Redis) hit rate ${fmt(m.sharedHitRate)}`]),
+        ...(m.endRssMiB === undefined ? [] : [`RSS at the end ${m.endRssMiB} MiB`]),
+      ];
+      return facts.length === 0
+        ? []
+        : [`- ${c.registry} / ${c.scenario.name} / ${SYSTEM_LABEL[m.system]}: ${facts.join('; ')}`];
+    }),
+  );
 }
 
 export function markdownReport(report: SideBySideReport): string {
@@ -171,6 +229,7 @@ export function markdownReport(report: SideBySideReport): string {
     '',
     'Ratios below 1 favour signet for wall time, p95, registry requests, RSS and CPU; above 1 for keys/s.',
     '',
+    ...(extras(report).length === 0 ? [] : ['## More per scenario', '', ...extras(report), '']),
     '## Scenarios',
     '',
     ...[...scenarios.values()].map((s) => `- **${s.name}**: ${s.title}. ${describeScenario(s)}.`),

@@ -14,7 +14,7 @@
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startFaultProxy, type FaultProxy } from '../test/helpers/fault-proxy.js';
@@ -82,6 +82,7 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '1' },
     'from-source': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
+    profile: { type: 'string' },
   },
 });
 
@@ -288,6 +289,7 @@ async function main(): Promise<void> {
     scale,
     out: values.out ?? 'bench/results',
     fromSource: values['from-source'] ?? false,
+    ...(values.profile === undefined ? {} : { profileDir: resolve(values.profile) }),
   });
 }
 

@@ -39,17 +39,26 @@ export interface StartedSignet {
   readonly pid: number;
   readonly url: string;
   readonly verifyUrl: string;
+  /** The plain-HTTP ops port: /metrics, /readyz. */
+  readonly metricsUrl: string;
   readonly output: () => string;
   stop(): Promise<void>;
 }
 
-/** `node dist-bench/cli.js serve --insecure-http` on 127.0.0.1 with `args`; ready when /readyz answers (30 s max). */
-export async function startSignet(args: readonly string[]): Promise<StartedSignet> {
+/**
+ * `node dist-bench/cli.js serve --insecure-http` on 127.0.0.1 with `args`; ready when /readyz answers (30 s max).
+ * `nodeArgs` go to node itself (`--cpu-prof --cpu-prof-dir <dir>` to profile it under the bench's load).
+ */
+export async function startSignet(
+  args: readonly string[],
+  nodeArgs: readonly string[] = [],
+): Promise<StartedSignet> {
   const port = await freePort();
   const metricsPort = await freePort();
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       join(BENCH_DIST, 'cli.js'),
       'serve',
       '--host',
@@ -99,6 +108,7 @@ export async function startSignet(args: readonly string[]): Promise<StartedSigne
     pid: child.pid,
     url,
     verifyUrl: `${url}/ratify/gatekeeper/v1/verify`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
     output: () => output,
     stop,
   };

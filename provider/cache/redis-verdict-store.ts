@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { Redis, type RedisOptions } from 'ioredis';
+// Types only: ioredis itself is loaded by createRedisVerdictStore, so a provider without --redis-url never loads it.
+import type { Redis, RedisOptions } from 'ioredis';
 import { SignetError } from '../errors.js';
 import type { SharedCacheErrorReason, SharedCacheObserver, SharedEntry, SharedTier } from './cache.types.js';
 
@@ -284,11 +285,11 @@ export function toRedisOptions(options: RedisConnectionOptions): RedisOptions {
 
 /** VerdictStorage over one ioredis client; connection problems are logged (rate-limited), never thrown. */
 export function createRedisStorage(
+  client: Redis,
   redisOptions: RedisOptions,
   log: SharedTierLog,
   now: () => number = Date.now,
 ): VerdictStorage {
-  const client = new Redis(redisOptions);
   const warn = createRateLimitedLog(log, now);
   const where = { host: redisOptions.host, port: redisOptions.port };
   // Without an 'error' listener an EventEmitter error crashes the process; ioredis emits one per failed attempt.
@@ -358,5 +359,9 @@ export async function createRedisVerdictStore<V>(
     ...(tlsCa === undefined ? {} : { tlsCa }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
-  return createSharedVerdictStore(createRedisStorage(redisOptions, options.log, options.now), options);
+  const { Redis: RedisClient } = await import('ioredis');
+  return createSharedVerdictStore(
+    createRedisStorage(new RedisClient(redisOptions), redisOptions, options.log, options.now),
+    options,
+  );
 }

@@ -10,6 +10,7 @@ import {
 import type { ImageReference } from '../reference/index.js';
 import { createAuthorizer } from './auth/authorizer.js';
 import type { AuthTarget } from './auth/authorizer.js';
+import { DEFAULT_CONCURRENCY_LIMITS } from './concurrency-controller.js';
 import { computeDigest } from './content-digest.js';
 import { DEFAULT_REGISTRY_LIMITS } from './limits.js';
 import type { RegistryLimits } from './limits.js';
@@ -23,8 +24,10 @@ import {
   toLimitError,
   toProtocolError,
   toStatusError,
+  toTimeoutError,
 } from './registry-error.js';
 import type { RequestSite } from './registry-error.js';
+import { raceAbort } from './race-abort.js';
 import { DEFAULT_RETRY_POLICY } from './retry.js';
 import { toReferrersFallbackTag } from './tags.js';
 import { createTransport } from './transport.js';
@@ -41,11 +44,17 @@ import type {
   RegistryClientOptions,
 } from './registry.types.js';
 
-const DEFAULT_MAX_CONCURRENCY_PER_HOST = 16;
+/** The ceiling of each host's adaptive concurrency (it starts at 16, see concurrency-controller.ts). */
+const DEFAULT_MAX_CONCURRENCY_PER_HOST = DEFAULT_CONCURRENCY_LIMITS.max;
 const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 const DEFAULT_USER_AGENT = 'signet';
-/** How long a registry that answered 404 to the referrers API is assumed to lack it. */
-const NO_REFERRERS_API_MEMORY_MS = 10 * 60 * 1000;
+/** How long what a registry showed of the referrers API (200, or 404 for an existing repository) is believed. */
+const REFERRERS_SUPPORT_MEMORY_MS = 10 * 60 * 1000;
+/** Hosts whose referrers support is remembered at most; the oldest entry goes first. */
+const REFERRERS_SUPPORT_HOSTS = 1024;
+
+/** What a host showed of the referrers API: it answers it, or only the tag schema works there. */
+type ReferrersSupport = 'referrersApi' | 'tagSchema';
 
 function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
@@ -102,7 +111,26 @@ export function createRegistryClient(
     isInsecureHost: isInsecureRegistry,
     tokenFetchTimeoutMs: retry.maxAttempts * (requestTimeoutMs + retry.maxDelayMs),
   });
-  const noReferrersApiUntil = new Map<string, number>();
+  const referrersSupport = new Map<string, { readonly support: ReferrersSupport; readonly until: number }>();
+  // The first listing on a host of unknown support, which the others of a burst wait for instead of each
+  // asking the referrers API of a registry that may not have it (a 404 and a second round trip per image).
+  const referrersProbes = new Map<string, Promise<void>>();
+
+  function rememberSupport(host: string, support: ReferrersSupport): void {
+    referrersSupport.delete(host);
+    referrersSupport.set(host, { support, until: Date.now() + REFERRERS_SUPPORT_MEMORY_MS });
+    if (referrersSupport.size > REFERRERS_SUPPORT_HOSTS) {
+      const [oldest] = referrersSupport.keys();
+      if (oldest !== undefined) referrersSupport.delete(oldest);
+    }
+  }
+
+  function supportOf(host: string): ReferrersSupport | undefined {
+    const known = referrersSupport.get(host);
+    if (known === undefined || known.until > Date.now()) return known?.support;
+    referrersSupport.delete(host);
+    return undefined;
+  }
 
   function baseUrl(reference: ImageReference): URL {
     const scheme = isInsecureRegistry(reference.registry) ? 'http' : 'https';
@@ -419,11 +447,11 @@ export function createRegistryClient(
       if (page === 1 && (response.status === 404 || response.status === 405)) {
         // A registry with the API answers 200 for any subject of an existing repository; 404 (or
         // 405, olareg with the API disabled) means no API, unless the repository itself is unknown.
-        if (ociErrorCode(response.body) !== 'NAME_UNKNOWN')
-          noReferrersApiUntil.set(host, Date.now() + NO_REFERRERS_API_MEMORY_MS);
+        if (ociErrorCode(response.body) !== 'NAME_UNKNOWN') rememberSupport(host, 'tagSchema');
         return undefined;
       }
       if (!isSuccess(response.status)) throw toStatusError(site, response.status, response.body);
+      if (page === 1) rememberSupport(host, 'referrersApi');
       const index = parseManifest(response.body, response.header('content-type'), site);
       if (index.$case !== 'index')
         throw toProtocolError(
@@ -480,9 +508,28 @@ export function createRegistryClient(
       });
     }
     const host = toRegistryHost(subject.registry);
-    const rememberedUntil = noReferrersApiUntil.get(host);
-    if (rememberedUntil === undefined || rememberedUntil <= Date.now()) {
-      const viaApi = await listViaApi(subject, digest, callOptions);
+    let support = supportOf(host);
+    const probe = referrersProbes.get(host);
+    if (support === undefined && probe !== undefined) {
+      try {
+        await raceAbort(probe, callOptions.signal);
+      } catch {
+        const url = new URL(`/v2/${subject.repository}/referrers/${digest}`, baseUrl(subject));
+        throw toTimeoutError(siteFor(subject, 'GET', url, callOptions.stage ?? 'discover'), 'deadline');
+      }
+      support = supportOf(host);
+    }
+    if (support !== 'tagSchema') {
+      const listing = listViaApi(subject, digest, callOptions);
+      if (support === undefined && !referrersProbes.has(host)) {
+        const settled = listing.then(
+          () => undefined,
+          () => undefined,
+        );
+        referrersProbes.set(host, settled);
+        void settled.then(() => referrersProbes.delete(host));
+      }
+      const viaApi = await listing;
       if (viaApi !== undefined) return { source: 'referrersApi', descriptors: viaApi };
     }
     return { source: 'tagSchema', descriptors: await listViaTagSchema(subject, digest, callOptions) };

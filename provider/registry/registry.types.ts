@@ -101,7 +101,7 @@ export interface RegistryClientOptions {
   readonly caBundle?: string;
   readonly limits?: Partial<RegistryLimits>;
   readonly retry?: Partial<RetryPolicy>;
-  /** Concurrent requests per registry host (default 16). */
+  /** The ceiling of the adaptive concurrency per registry host (default 128; it starts at 16 or this if lower). */
   readonly maxConcurrencyPerHost?: number;
   /** One HTTP exchange, body included (default 5000 ms). */
   readonly requestTimeoutMs?: number;

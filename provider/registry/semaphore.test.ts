@@ -116,3 +116,42 @@ describe('createKeyedSemaphore', () => {
     expect(() => createKeyedSemaphore(0)).toThrow(RangeError);
   });
 });
+
+describe('adaptive limits', () => {
+  const signal = new AbortController().signal;
+  const limits = { initial: 1, min: 1, max: 4, maxPauseMs: 5000 };
+
+  it('grants more at once after flat answers while the limit bound', async () => {
+    const semaphores = createKeyedSemaphore(limits);
+    const first = await semaphores.acquire('a', signal);
+    const queued = semaphores.acquire('a', signal);
+    first({ $case: 'answered', latencyMs: 5 });
+    const second = await queued;
+    expect(semaphores.limitOf('a')).toBe(2);
+    const third = await semaphores.acquire('a', signal); // two in flight now, without waiting
+    second({ $case: 'answered', latencyMs: 5 }); // ran with both permits taken: grows
+    third({ $case: 'answered', latencyMs: 5 }); // ran alone under a limit of 3: does not
+    // Learned, and kept while the host is idle.
+    expect(semaphores.size).toBe(0);
+    expect(semaphores.limitOf('a')).toBe(3);
+    expect(semaphores.limitOf('b')).toBe(1);
+  });
+
+  it('holds every waiter of a host for its Retry-After, then grants them', async () => {
+    const clock = { now: 0 };
+    const semaphores = createKeyedSemaphore({ ...limits, initial: 2, now: () => clock.now });
+    const throttled = await semaphores.acquire('a', signal);
+    throttled({ $case: 'throttled', retryAfterMs: 20 });
+    let granted = false;
+    const waiting = semaphores.acquire('a', signal).then((release) => {
+      granted = true;
+      return release;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(granted).toBe(false);
+    clock.now = 20;
+    (await waiting)();
+    expect(granted).toBe(true);
+    expect(semaphores.limitOf('a')).toBe(1);
+  });
+});

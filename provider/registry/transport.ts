@@ -1,12 +1,12 @@
 import { lookup as systemLookup } from 'node:dns/promises';
 import http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import axios from 'axios';
-import type { AxiosResponse } from 'axios';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { SignetError } from '../errors.js';
 import { checkDestination, checkRedirect, checkResolvedAddresses } from './egress-policy.js';
 import type { EgressContext, EgressVerdict } from './egress-policy.js';
@@ -14,7 +14,10 @@ import { toNetworkError, toTimeoutError } from './registry-error.js';
 import type { RequestSite } from './registry-error.js';
 import { computeBackoffMs, isRetryableStatus, parseRetryAfter } from './retry.js';
 import type { RetryPolicy } from './retry.js';
+import { DEFAULT_CONCURRENCY_LIMITS } from './concurrency-controller.js';
+import type { RequestFeedback } from './concurrency-controller.js';
 import { createKeyedSemaphore } from './semaphore.js';
+import type { Release } from './semaphore.js';
 import type { RegistryRequestEvent } from './registry.types.js';
 import { raceAbort } from './race-abort.js';
 
@@ -75,6 +78,7 @@ export interface TransportOptions {
   readonly resolveHost?: HostResolver;
   readonly caBundle?: string;
   readonly retry: RetryPolicy;
+  /** The ceiling of the adaptive per-host concurrency (see concurrency-controller.ts) and of each host's pool. */
   readonly maxConcurrencyPerHost: number;
   readonly requestTimeoutMs: number;
   readonly userAgent: string;
@@ -116,19 +120,41 @@ function errorCodeOf(error: unknown): string {
   return 'EUNKNOWN';
 }
 
+/** The statuses a registry uses to say it is overloaded, which shrink its adaptive limit. */
+function isThrottlingStatus(status: number): boolean {
+  return status === 429 || status === 503;
+}
+
+function retryAfterOf(value: string | undefined): { retryAfterMs?: number } {
+  const retryAfterMs = parseRetryAfter(value);
+  return retryAfterMs === undefined ? {} : { retryAfterMs };
+}
+
 function errorMessageOf(error: unknown): string {
-  // Only the message: an AxiosError also carries the request config, headers included.
   return error instanceof Error ? error.message : 'unknown error';
 }
 
-function toHeaderLookup(response: AxiosResponse<unknown>): (name: string) => string | undefined {
-  const headers = new Map<string, string>();
-  for (const [name, value] of Object.entries(response.headers as Record<string, unknown>)) {
-    if (typeof value === 'string' || typeof value === 'number')
-      headers.set(name.toLowerCase(), String(value));
-    else if (Array.isArray(value)) headers.set(name.toLowerCase(), value.map(String).join(', '));
-  }
-  return (name) => headers.get(name.toLowerCase());
+/** A response header (name case-insensitive); Node already joins repeated values with `, ` (set-cookie aside). */
+function toHeaderLookup(headers: IncomingHttpHeaders): (name: string) => string | undefined {
+  return (name) => {
+    const value = headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+}
+
+/** The body as sent, decoded when the server compressed it anyway (signet never asks for an encoding). */
+function decodedBody(response: IncomingMessage): Readable {
+  const encoding = response.headers['content-encoding']?.trim().toLowerCase();
+  let decoder: Transform | undefined;
+  if (encoding === 'gzip' || encoding === 'x-gzip') decoder = createGunzip();
+  else if (encoding === 'deflate') decoder = createInflate();
+  else if (encoding === 'br') decoder = createBrotliDecompress();
+  if (decoder === undefined) return response;
+  const decoding = decoder;
+  // A broken compressed stream fails the read, like a broken connection; destroying the result ends both.
+  response.on('error', (error) => decoding.destroy(error));
+  decoding.on('close', () => response.destroy());
+  return response.pipe(decoding);
 }
 
 /** Reads a response stream to a buffer, never holding more than `maxBytes`. */
@@ -295,35 +321,37 @@ export function createTransport(options: TransportOptions): Transport {
   const resolveHost = options.resolveHost ?? systemResolver;
   const agentLookup = options.resolveHost === undefined ? {} : { lookup: toLookup(options.resolveHost) };
   const ca = options.caBundle === undefined ? {} : { ca: [...rootCertificates, options.caBundle] };
-  const httpAgent = new http.Agent({
-    keepAlive: true,
-    maxSockets: options.maxConcurrencyPerHost,
-    ...agentLookup,
-  });
+  // As axios did before: HTTP_PROXY / HTTPS_PROXY / NO_PROXY from the environment are honoured.
+  const proxyEnv = { proxyEnv: process.env };
+  const ceiling = options.maxConcurrencyPerHost;
+  // Pools sized for the adaptive limit's ceiling, so a burst never waits for a socket the limiter granted.
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: ceiling, ...agentLookup, ...proxyEnv });
   const httpsAgent = new https.Agent({
     keepAlive: true,
-    maxSockets: options.maxConcurrencyPerHost,
+    maxSockets: ceiling,
     rejectUnauthorized: true,
     ...ca,
     ...agentLookup,
+    ...proxyEnv,
   });
   // Destinations a registry named get connections of their own, never pooled: a pooled socket would skip the
   // address check of the hop that reuses it. The lookup is given per request (pinned to the checked addresses).
-  const dedicatedHttpAgent = new http.Agent({ keepAlive: false });
-  const dedicatedHttpsAgent = new https.Agent({ keepAlive: false, rejectUnauthorized: true, ...ca });
-  const isConfiguredHost = options.isConfiguredHost ?? (() => false);
-  const client = axios.create({
-    httpAgent,
-    httpsAgent,
-    // Redirects are followed below, one checked hop at a time (see the egress rules in README.md).
-    maxRedirects: 0,
-    responseType: 'stream',
-    decompress: true,
-    validateStatus: () => true,
+  const dedicatedHttpAgent = new http.Agent({ keepAlive: false, ...proxyEnv });
+  const dedicatedHttpsAgent = new https.Agent({
+    keepAlive: false,
+    rejectUnauthorized: true,
+    ...ca,
+    ...proxyEnv,
   });
-  // One semaphore per registry host, dropped when the host is idle: keys name arbitrary hosts, so the map must
-  // not keep one entry for every host ever named.
-  const semaphores = createKeyedSemaphore(options.maxConcurrencyPerHost);
+  const isConfiguredHost = options.isConfiguredHost ?? (() => false);
+  // One adaptive semaphore per registry host, dropped when the host is idle: keys name arbitrary hosts, so the
+  // map must not keep one entry for every host ever named.
+  const semaphores = createKeyedSemaphore({
+    ...DEFAULT_CONCURRENCY_LIMITS,
+    initial: Math.min(DEFAULT_CONCURRENCY_LIMITS.initial, ceiling),
+    max: ceiling,
+    maxPauseMs: options.retry.maxRetryAfterMs,
+  });
 
   function egressContext(request: HttpRequest): EgressContext {
     return {
@@ -354,22 +382,41 @@ export function createTransport(options: TransportOptions): Transport {
     return { $case: 'dedicated', pinned: addresses };
   }
 
-  function connectionConfig(connection: HopConnection): Record<string, unknown> {
-    if (connection.$case === 'pooled') return {};
-    const { pinned } = connection;
+  /**
+   * Sends one hop and resolves with its response head; the body is left to stream. Redirects are never followed
+   * here (see `attempt`), and no encoding is asked for: registry answers are small JSON or blobs.
+   */
+  function sendHop(hop: Hop, signal: AbortSignal): Promise<IncomingMessage> {
+    const secure = hop.url.protocol === 'https:';
+    let agent: http.Agent;
     let lookup: LookupFunction | undefined;
-    if (pinned !== undefined) lookup = toLookup(() => Promise.resolve(pinned));
-    else if (options.resolveHost !== undefined) lookup = toLookup(options.resolveHost);
-    return {
-      httpAgent: dedicatedHttpAgent,
-      httpsAgent: dedicatedHttpsAgent,
-      ...(lookup === undefined ? {} : { lookup }),
-    };
+    if (hop.connection.$case === 'pooled') {
+      agent = secure ? httpsAgent : httpAgent;
+    } else {
+      agent = secure ? dedicatedHttpsAgent : dedicatedHttpAgent;
+      const { pinned } = hop.connection;
+      if (pinned !== undefined) lookup = toLookup(() => Promise.resolve(pinned));
+      else if (options.resolveHost !== undefined) lookup = toLookup(options.resolveHost);
+    }
+    const headers: Record<string, string> = { ...hop.headers };
+    if (hop.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(hop.body));
+    return new Promise((resolve, reject) => {
+      const request = (secure ? https : http).request(hop.url, {
+        method: hop.method,
+        headers,
+        agent,
+        signal,
+        ...(lookup === undefined ? {} : { lookup }),
+      });
+      request.once('response', resolve);
+      request.once('error', reject);
+      request.end(hop.body);
+    });
   }
 
   async function attempt(request: HttpRequest, scope: CallScope): Promise<AttemptOutcome> {
     const { site } = request;
-    let release: () => void;
+    let release: Release;
     try {
       release = await semaphores.acquire(site.host, scope.signal);
     } catch {
@@ -382,6 +429,8 @@ export function createTransport(options: TransportOptions): Transport {
     else scope.signal.addEventListener('abort', onCallerAbort, { once: true });
     const started = performance.now();
     let status: number | 'error' = 'error';
+    // What the host's adaptive limit learns from this attempt; no answer says nothing about its load.
+    let feedback: RequestFeedback = { $case: 'failed' };
     const context = egressContext(request);
     let hop: Hop | undefined;
     try {
@@ -406,24 +455,18 @@ export function createTransport(options: TransportOptions): Transport {
       };
       for (let redirects = 0; ; redirects += 1) {
         const current: Hop = hop;
-        const response = await client.request<Readable>({
-          method: current.method,
-          url: current.url.toString(),
-          headers: current.headers,
-          data: current.body,
-          signal: controller.signal,
-          ...connectionConfig(current.connection),
-        });
-        const stream = response.data;
-        // The body outlives axios' own abort wiring: destroy it ourselves when the attempt ends early.
+        const response = await sendHop(current, controller.signal);
+        const stream = decodedBody(response);
+        const answerStatus = response.statusCode ?? 0;
+        // The body outlives the request's own abort wiring once the head is in: destroy it when the attempt ends.
         const destroyOnAbort = (): void => {
           stream.destroy(new Error('aborted'));
         };
         controller.signal.addEventListener('abort', destroyOnAbort, { once: true });
-        const header = toHeaderLookup(response);
+        const header = toHeaderLookup(response.headers);
         const location = header('location');
         try {
-          if (REDIRECT_STATUSES.has(response.status) && location !== undefined) {
+          if (REDIRECT_STATUSES.has(answerStatus) && location !== undefined) {
             // A redirect's own body is never read.
             stream.destroy();
             if (redirects >= MAX_REDIRECTS) {
@@ -450,12 +493,12 @@ export function createTransport(options: TransportOptions): Transport {
               controller.signal,
               (reason) => toRefusedRedirectError(site, reason),
             );
-            const next = toRedirectedHop(current, response.status, target, request.url, connection);
+            const next = toRedirectedHop(current, answerStatus, target, request.url, connection);
             if (typeof next === 'string') throw toRefusedRedirectError(site, next);
             hop = next;
             continue;
           }
-          const success = response.status >= 200 && response.status < 300;
+          const success = answerStatus >= 200 && answerStatus < 300;
           if (success) {
             const declared = Number(header('content-length'));
             if (request.method !== 'HEAD' && Number.isFinite(declared) && declared > request.maxBytes) {
@@ -471,10 +514,13 @@ export function createTransport(options: TransportOptions): Transport {
                   success ? request.tooLarge(observed) : undefined,
                 );
           // Reported only once the whole exchange worked: a body that breaks off is an 'error'.
-          status = response.status;
+          status = answerStatus;
+          feedback = isThrottlingStatus(answerStatus)
+            ? { $case: 'throttled', ...retryAfterOf(header('retry-after')) }
+            : { $case: 'answered', latencyMs: performance.now() - started };
           return {
             $case: 'response',
-            response: { status: response.status, body, fromOtherOrigin: current.otherOrigin, header },
+            response: { status: answerStatus, body, fromOtherOrigin: current.otherOrigin, header },
           };
         } finally {
           controller.signal.removeEventListener('abort', destroyOnAbort);
@@ -505,7 +551,7 @@ export function createTransport(options: TransportOptions): Transport {
     } finally {
       clearTimeout(timer);
       scope.signal.removeEventListener('abort', onCallerAbort);
-      release();
+      release(feedback);
       options.onRequest?.({
         host: site.host,
         method: request.method,
@@ -525,7 +571,8 @@ export function createTransport(options: TransportOptions): Transport {
       if (retryAfter !== undefined) {
         // Waiting longer than the cap would outlast any sensible deadline: fail now instead.
         if (retryAfter > options.retry.maxRetryAfterMs) return undefined;
-        delay = retryAfter;
+        // Jittered, so that the requests one Retry-After held back do not all return in the same instant.
+        delay = retryAfter + computeBackoffMs(1, options.retry);
       }
     } else if (!outcome.retryable) {
       return undefined;

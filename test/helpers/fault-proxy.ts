@@ -24,7 +24,10 @@ type FaultKind =
   /** Sets Docker-Content-Digest to `digest` (default: a random sha256 digest). */
   | { $case: 'wrongDigestHeader'; digest?: string }
   /** Waits `ms` before forwarding, then passes through (injected latency). */
-  | { $case: 'delay'; ms: number };
+  | { $case: 'delay'; ms: number }
+  /** A throttling registry: at most `perSecond` requests in any second pass (after `delayMs`, if given); the rest
+   * are answered 429 with `Retry-After: retryAfter` (seconds, when given). */
+  | { $case: 'rateLimit'; perSecond: number; retryAfter?: number; delayMs?: number };
 
 /** A fault applies to requests whose path (with query) matches `match`, or to all requests without it. */
 export type Fault = FaultKind & { match?: RegExp };
@@ -47,6 +50,8 @@ export interface FaultProxy {
   setFault(fault: Fault): void;
   /** Requests seen so far, in arrival order. */
   readonly requests: readonly ProxiedRequest[];
+  /** The most requests in flight at once (arrived, response not yet finished) since start or clearRequests. */
+  readonly maxInFlight: number;
   clearRequests(): void;
   stop(): Promise<void>;
 }
@@ -109,9 +114,26 @@ export async function startFaultProxy(
     timers.add(timer);
   };
 
+  // Arrival times (ms) of the requests a rateLimit fault let through within the last second.
+  const passed: number[] = [];
+  const throttle = (limit: Extract<Fault, { $case: 'rateLimit' }>): Fault => {
+    const now = performance.now();
+    while (passed.length > 0 && passed[0]! <= now - 1000) passed.shift();
+    if (passed.length >= limit.perSecond) {
+      return {
+        $case: 'status',
+        code: 429,
+        ...(limit.retryAfter === undefined ? {} : { retryAfter: limit.retryAfter }),
+      };
+    }
+    passed.push(now);
+    return limit.delayMs === undefined ? { $case: 'none' } : { $case: 'delay', ms: limit.delayMs };
+  };
+
   /** Picks the fault for one request; a `status` fault with `times` counts down only on requests it applies to. */
   const faultFor = (path: string): Fault => {
     if (fault.match && !fault.match.test(path)) return { $case: 'none' };
+    if (fault.$case === 'rateLimit') return throttle(fault);
     if (fault.$case === 'status' && fault.times !== undefined) {
       if (statusFaultsSent >= fault.times) return { $case: 'none' };
       statusFaultsSent++;
@@ -172,6 +194,7 @@ export async function startFaultProxy(
       case 'truncate':
       case 'alterBody':
       case 'wrongDigestHeader':
+      case 'rateLimit': // resolved to 'status', 'delay' or 'none' by faultFor
         break;
     }
 
@@ -209,13 +232,19 @@ export async function startFaultProxy(
         break;
       case 'none':
       case 'delay':
+      case 'rateLimit':
         break;
     }
     send(status, headers);
     upstream.pipe(res);
   };
 
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = createServer((req, res) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once('close', () => (inFlight -= 1));
     const path = req.url ?? '/';
     const applied = faultFor(path);
     const entry: ProxiedRequest = { method: req.method ?? 'GET', path, fault: applied.$case };
@@ -255,8 +284,12 @@ export async function startFaultProxy(
     get requests() {
       return [...requests];
     },
+    get maxInFlight() {
+      return maxInFlight;
+    },
     clearRequests() {
       requests.length = 0;
+      maxInFlight = inFlight;
     },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
