@@ -1,32 +1,64 @@
-// `signet assign <initiative> --name N [--param k=v …] [--namespaces a,b] --dry-run [-o yaml|json]`: renders the
+// `signet assign <initiative> --name N [--param k=v …] [--namespaces a,b] [--dry-run -o yaml|json]`: renders the
 // Gatekeeper objects an assignment of an Azure-Policy-style initiative creates (the ConstraintTemplates and one
-// Constraint per member that is not Disabled) and prints them. Applying them to a cluster is not implemented:
-// pipe the dry run into `kubectl apply -f -`.
+// Constraint per member that is not Disabled) and applies them to the cluster by server-side apply, pruning what
+// the assignment no longer renders (provider/compliance/assign/sync-assignment.ts); --dry-run prints them instead.
 import { Command, Option } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import {
+  AssignmentCluster,
+  DEFAULT_RECORD_NAMESPACE,
   parseInitiative,
   renderAssignment,
+  syncAssignment,
   type InitiativeFile,
   type KubernetesObject,
 } from '../compliance/assign/index.js';
 import { definitionNameOf, type Initiative } from '../compliance/initiatives/index.js';
 import { SignetError } from '../errors.js';
+import { integer } from './options.js';
 
 /** Where a bare initiative name is looked up (the repository's generated initiatives). */
 const SHIPPED_INITIATIVES = fileURLToPath(new URL('../../constraints/initiatives/', import.meta.url));
 const MAX_INITIATIVE_FILE_BYTES = 4 * 1024 * 1024;
 
-export interface AssignOptions {
+/** Options every command that talks to the cluster about assignments takes. */
+export interface ClusterCommandOptions {
+  readonly kubeconfig?: string;
+  readonly recordNamespace: string;
+  /** Seconds to wait for Gatekeeper (and for each API call). */
+  readonly timeout: number;
+}
+
+export interface AssignOptions extends ClusterCommandOptions {
   readonly name: string;
   readonly param: readonly string[];
   readonly namespaces?: string;
   readonly definitions?: string;
   readonly dryRun: boolean;
   readonly output: 'yaml' | 'json';
+}
+
+/** Connects as kubectl would: --kubeconfig, else $KUBECONFIG, ~/.kube/config, the pod's service account. */
+export function connectCluster(options: ClusterCommandOptions): Promise<AssignmentCluster> {
+  return AssignmentCluster.connect({
+    ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }),
+    requestTimeoutMs: Math.min(options.timeout, 30) * 1000,
+  });
+}
+
+/** Adds --kubeconfig, --record-namespace and --timeout to an assignment command. */
+export function withClusterOptions(command: Command): Command {
+  return command
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option(
+      '--record-namespace <namespace>',
+      'namespace of the assignment records (ConfigMaps signet-assignment-<name>)',
+      DEFAULT_RECORD_NAMESPACE,
+    )
+    .option('--timeout <seconds>', 'how long to wait for Gatekeeper', integer(1, 3600), 120);
 }
 
 function invalid(reason: string, remediation?: string): SignetError {
@@ -88,14 +120,9 @@ export function toYamlStream(objects: readonly KubernetesObject[]): string {
 }
 
 export async function assignCommand(initiative: string, options: AssignOptions): Promise<void> {
-  if (!options.dryRun) {
-    throw invalid(
-      'applying to a cluster is not implemented yet',
-      'Pass --dry-run and apply the output yourself: signet assign … --dry-run | kubectl apply --server-side -f -',
-    );
-  }
+  const loaded = await loadInitiative(initiative, options.definitions);
   const rendered = renderAssignment({
-    initiative: await loadInitiative(initiative, options.definitions),
+    initiative: loaded,
     name: options.name,
     parameters: options.param,
     ...(options.namespaces === undefined
@@ -109,6 +136,20 @@ export async function assignCommand(initiative: string, options: AssignOptions):
   });
   for (const referenceId of rendered.disabled)
     process.stderr.write(`signet: ${referenceId} is Disabled: no constraint created\n`);
+  if (!options.dryRun) {
+    const started = Date.now();
+    await syncAssignment(await connectCluster(options), {
+      assignment: options.name,
+      desired: {
+        rendered,
+        initiative: { name: loaded.setDefinition.name, version: loaded.setDefinition.properties.version },
+      },
+      recordNamespace: options.recordNamespace,
+      deadline: started + options.timeout * 1000,
+      report: (line) => process.stdout.write(`${line}\n`),
+    });
+    return;
+  }
   if (options.output === 'json') {
     const list = { apiVersion: 'v1', kind: 'List', items: rendered.objects };
     process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
@@ -119,10 +160,10 @@ export async function assignCommand(initiative: string, options: AssignOptions):
 
 /** Registers `signet assign` on the program. */
 export function addAssignCommand(program: Command): Command {
-  return program
+  const command = program
     .command('assign')
     .description(
-      'assign an Azure-Policy-style initiative: render its ConstraintTemplates and Constraints (Audit → dryrun, Deny → deny, Disabled → none)',
+      'assign an Azure-Policy-style initiative: server-side apply its ConstraintTemplates and Constraints (Audit → dryrun, Deny → deny, Disabled → none), pruning what it no longer renders',
     )
     .argument(
       '<initiative>',
@@ -130,7 +171,7 @@ export function addAssignCommand(program: Command): Command {
     )
     .requiredOption(
       '--name <name>',
-      'assignment name (a DNS label); labels every object signet.dev/assignment',
+      'assignment name (a DNS label); every object gets the label assignment.signet.dev/<name>',
     )
     .option(
       '--param <name=value>',
@@ -143,7 +184,13 @@ export function addAssignCommand(program: Command): Command {
       '--definitions <dir>',
       'member policy definitions directory (default: definitions/ beside the initiative)',
     )
-    .option('--dry-run', 'print the objects instead of applying them (required for now)', false)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
-    .action((initiative: string, options: AssignOptions) => assignCommand(initiative, options));
+    .option('--dry-run', 'print the objects instead of applying them', false)
+    .addOption(
+      new Option('-o, --output <format>', 'output format of --dry-run')
+        .choices(['yaml', 'json'])
+        .default('yaml'),
+    );
+  return withClusterOptions(command).action((initiative: string, options: AssignOptions) =>
+    assignCommand(initiative, options),
+  );
 }

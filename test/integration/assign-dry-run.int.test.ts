@@ -81,7 +81,7 @@ describe('signet assign --dry-run', () => {
       return;
     }
     expect(run.stderr).toBe('');
-    for (const object of objects) expect(object.metadata.labels?.['signet.dev/assignment']).toBe('it');
+    for (const object of objects) expect(object.metadata.labels?.['assignment.signet.dev/it']).toBe('');
 
     const templates = objects.filter((object) => object.kind === 'ConstraintTemplate');
     const constraints = objects.filter((object) => object.kind !== 'ConstraintTemplate');
@@ -163,9 +163,19 @@ describe('signet assign --dry-run', () => {
     );
   });
 
-  it('exits 2 without --dry-run: applying to a cluster is not implemented', async () => {
-    const run = await runSignetCli(['assign', 'signet-image-integrity-notation', '--name', 'it']);
+  it('without --dry-run, refuses a bad parameter before connecting to any cluster', async () => {
+    const run = await runSignetCli([
+      'assign',
+      'signet-image-integrity-notation',
+      '--name',
+      'it',
+      '--param',
+      'effect=Warn',
+      '--kubeconfig',
+      '/nonexistent/kubeconfig',
+    ]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('applying to a cluster is not implemented yet');
+    expect(run.stderr).toContain('parameter effect is "Warn", not one of the allowed values');
+    expect(run.stderr).not.toContain('kubeconfig');
   });
 });

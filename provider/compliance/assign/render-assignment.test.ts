@@ -8,6 +8,7 @@ import type { Initiative } from '../initiatives/index.js';
 import { parseInitiative, type InitiativeFile } from './parse-initiative.js';
 import {
   ASSIGNMENT_LABEL,
+  claimLabel,
   INITIATIVE_ANNOTATION,
   PARAMETERS_ANNOTATION,
   parseParameterArguments,
@@ -91,10 +92,21 @@ describe('renderAssignment', () => {
       const rendered = render(attestation, { parameters: ['effect=Disabled'] });
       expect(rendered.objects).toEqual([]);
       expect(rendered.disabled).toEqual(['digestReferences', 'attestorVerification']);
+      expect(rendered.effects).toEqual({ digestReferences: 'Disabled', attestorVerification: 'Disabled' });
     });
   });
 
   describe('objects', () => {
+    it('labels a template with the claim only: two assignments may share it without conflicting values', () => {
+      const templates = render(attestation).objects.filter((object) => object.kind === 'ConstraintTemplate');
+      expect(templates.length).toBeGreaterThan(0);
+      for (const template of templates) {
+        expect(template.metadata.labels[claimLabel('team')]).toBe('');
+        expect(template.metadata.labels[ASSIGNMENT_LABEL]).toBeUndefined();
+        expect(template.metadata.annotations[PARAMETERS_ANNOTATION]).toBeUndefined();
+      }
+    });
+
     it('takes the ConstraintTemplate from the Base64Encoded content: templates/<name>/template.yaml', () => {
       const [template] = render(cosign).objects;
       const committed = parse(
@@ -106,10 +118,11 @@ describe('renderAssignment', () => {
       );
     });
 
-    it('labels every object with the assignment and annotates initiative and parameters', () => {
+    it('labels every constraint with its owner and claim, annotates initiative and parameters', () => {
       const { objects, parameters } = render(attestation, { parameters: ['effect=Deny'] });
-      for (const object of objects) {
+      for (const object of constraints(objects)) {
         expect(object.metadata.labels[ASSIGNMENT_LABEL]).toBe('team');
+        expect(object.metadata.labels[claimLabel('team')]).toBe('');
         expect(object.metadata.annotations[INITIATIVE_ANNOTATION]).toBe('signet-digest-attestation');
         expect(JSON.parse(object.metadata.annotations[PARAMETERS_ANNOTATION] ?? '')).toEqual(parameters);
       }

@@ -16,8 +16,17 @@ import {
   type PolicySetDefinition,
 } from '../initiatives/index.js';
 
-/** Every rendered object carries this label, its value the assignment's name. */
+/** The one owner of a constraint (or an assignment's record): its value the assignment's name. */
 export const ASSIGNMENT_LABEL = 'signet.dev/assignment';
+/**
+ * Every rendered object carries `assignment.signet.dev/<name>` (a claim): a ConstraintTemplate shared by several
+ * assignments carries one claim per assignment, where a single `signet.dev/assignment` value could name only one.
+ */
+export const CLAIM_LABEL_PREFIX = 'assignment.signet.dev/';
+
+export function claimLabel(assignment: string): string {
+  return `${CLAIM_LABEL_PREFIX}${assignment}`;
+}
 export const INITIATIVE_ANNOTATION = 'signet.dev/initiative';
 export const INITIATIVE_VERSION_ANNOTATION = 'signet.dev/initiative-version';
 export const PARAMETERS_ANNOTATION = 'signet.dev/parameters';
@@ -61,6 +70,8 @@ export interface RenderedAssignment {
   readonly parameters: Readonly<Record<string, unknown>>;
   /** Reference ids of the members whose effect is Disabled (no constraint). */
   readonly disabled: readonly string[];
+  /** Each member's effect (reference id → Audit, Deny or Disabled, as given). */
+  readonly effects: Readonly<Record<string, string>>;
 }
 
 function invalid(reason: string, details: Record<string, string> = {}): SignetError {
@@ -345,7 +356,7 @@ export function renderAssignment(request: AssignmentRequest): RenderedAssignment
   }
   const setValues = resolveSetParameters(setDefinition, given);
   const common = {
-    labels: { [ASSIGNMENT_LABEL]: name },
+    labels: { [ASSIGNMENT_LABEL]: name, [claimLabel(name)]: '' },
     annotations: {
       [INITIATIVE_ANNOTATION]: setDefinition.name,
       [INITIATIVE_VERSION_ANNOTATION]: setDefinition.properties.version,
@@ -355,6 +366,7 @@ export function renderAssignment(request: AssignmentRequest): RenderedAssignment
   const templates = new Map<string, { template: ConstraintTemplate; content: string }>();
   const constraints: KubernetesObject[] = [];
   const disabled: string[] = [];
+  const effects: Record<string, string> = {};
   for (const reference of setDefinition.properties.policyDefinitions) {
     const referenceId = reference.policyDefinitionReferenceId;
     const where = `member ${referenceId}`;
@@ -391,6 +403,7 @@ export function renderAssignment(request: AssignmentRequest): RenderedAssignment
       throw invalid(
         `${where} has effect ${describeValue(effect)}; signet assign supports Audit, Deny and Disabled`,
       );
+    effects[referenceId] = String(effect);
     if (action === null) {
       disabled.push(referenceId);
       continue;
@@ -452,13 +465,12 @@ export function renderAssignment(request: AssignmentRequest): RenderedAssignment
         metadata: {
           ...metadata,
           name: template.name,
-          labels: { ...(isRecord(labels) ? (labels as Record<string, string>) : {}), ...common.labels },
-          annotations: {
-            ...(isRecord(annotations) ? (annotations as Record<string, string>) : {}),
-            ...common.annotations,
-          },
+          // Only the claim: a template may be shared, and values that differ per assignment (owner,
+          // parameters) would make the assignments' server-side applies conflict on it.
+          labels: { ...(isRecord(labels) ? (labels as Record<string, string>) : {}), [claimLabel(name)]: '' },
+          annotations: isRecord(annotations) ? (annotations as Record<string, string>) : {},
         },
       };
     });
-  return { objects: [...templateObjects, ...constraints], parameters: setValues, disabled };
+  return { objects: [...templateObjects, ...constraints], parameters: setValues, disabled, effects };
 }
