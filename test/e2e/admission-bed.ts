@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { startChartSignet, type ChartSignet } from '../helpers/chart-signet.js';
-import { startGatekeeper, type Gatekeeper, type KubeObject } from '../helpers/gatekeeper.js';
+import {
+  startGatekeeper,
+  type Gatekeeper,
+  type KubeObject,
+  type StartGatekeeperOptions,
+} from '../helpers/gatekeeper.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import {
   startKubeApiserver,
@@ -87,7 +92,15 @@ export interface ConstraintScope {
 const VALIDATION_HISTOGRAM = 'gatekeeper_validation_request_duration_seconds';
 const MUTATION_HISTOGRAM = 'gatekeeper_mutation_request_duration_seconds';
 
-export async function startAdmissionBed(suite: string): Promise<AdmissionBed> {
+export interface AdmissionBedOptions {
+  /** Gatekeeper's flags beyond the bed's (e.g. `extraArgs: ['--constraint-violations-limit=20']`). */
+  readonly gatekeeper?: StartGatekeeperOptions;
+}
+
+export async function startAdmissionBed(
+  suite: string,
+  options: AdmissionBedOptions = {},
+): Promise<AdmissionBed> {
   const started = performance.now();
   const dir = await mkdtemp(join(tmpdir(), `signet-e2e-${suite}-`));
   const cleanups: Array<() => Promise<void>> = [];
@@ -97,7 +110,7 @@ export async function startAdmissionBed(suite: string): Promise<AdmissionBed> {
     const signer = await createNotationSigner(join(dir, 'notation'), 'e2e');
     const kube = await startKubeApiserver();
     cleanups.push(() => kube.stop());
-    const gatekeeper = await startGatekeeper(kube);
+    const gatekeeper = await startGatekeeper(kube, options.gatekeeper);
     cleanups.push(() => gatekeeper.stop());
 
     // The notation signer's certificate is seeded by the chart (notationCerts → an inline KeyManagementProvider and
