@@ -1,6 +1,7 @@
 // `signet report -o html`: one self-contained page (inline CSS, inline SVG charts drawn here, no script, no
 // fetch of any kind) a person opens and reads. Every chart is an <svg role="img"> with a <title> and <desc>,
 // text labels on its bars, and a table beside it with the same numbers, so it reads without colour or sight.
+import { formatPercent, tallyCells } from './tally-cells.js';
 import type { ComplianceReport, ComplianceState, Tally } from './report.types.js';
 
 const STATE_COLOURS: Readonly<Record<ComplianceState, string>> = {
@@ -29,7 +30,7 @@ export function escapeHtml(text: string): string {
 }
 
 function percent(value: number | null): string {
-  return value === null ? 'n/a' : `${value.toFixed(1)}%`;
+  return formatPercent(value, 'n/a');
 }
 
 const CHART_WIDTH = 640;
@@ -118,18 +119,6 @@ function table(caption: string, header: readonly string[], rows: readonly (reado
 
 const TALLY_HEADER = ['Resources', 'Compliant', 'NonCompliant', 'Error', 'Unknown', 'Exempt', 'Compliance'];
 
-function tallyCells(tally: Tally): string[] {
-  return [
-    String(tally.total),
-    String(tally.compliant),
-    String(tally.nonCompliant),
-    String(tally.error),
-    String(tally.unknown),
-    String(tally.exempt),
-    percent(tally.compliancePercent),
-  ];
-}
-
 function section(id: string, heading: string, chart: string, data: string): string {
   return `<section aria-labelledby="${id}-heading"><h2 id="${id}-heading">${escapeHtml(heading)}</h2><div class="pair"><figure>${chart}</figure>${data}</div></section>`;
 }
@@ -165,7 +154,7 @@ export function renderHtml(report: ComplianceReport): string {
       p.auditTimestamp ?? 'never',
       `${p.auditAgeSeconds ?? '-'}${p.stale ? ' (stale)' : ''}`,
       `${p.listedViolations} / ${p.totalViolations}${p.truncated ? ' (truncated: completed by signet)' : ''}`,
-      ...tallyCells(p),
+      ...tallyCells(p, 'n/a'),
     ]),
   );
   const resourceRows = report.results
@@ -192,7 +181,7 @@ ${section(
   table(
     'Compliance by assignment',
     ['Assignment', ...TALLY_HEADER],
-    report.byAssignment.map((a) => [a.assignment, ...tallyCells(a)]),
+    report.byAssignment.map((a) => [a.assignment, ...tallyCells(a, 'n/a')]),
   ),
 )}
 ${section(
@@ -202,7 +191,7 @@ ${section(
   table(
     'Compliance by namespace',
     ['Namespace', ...TALLY_HEADER],
-    report.byNamespace.map((n) => [n.namespace, ...tallyCells(n)]),
+    report.byNamespace.map((n) => [n.namespace, ...tallyCells(n, 'n/a')]),
   ),
 )}
 ${section(

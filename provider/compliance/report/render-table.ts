@@ -1,8 +1,9 @@
 // `signet report -o table`: the report as aligned plain-text tables for a terminal.
-import type { ComplianceReport, Tally } from './report.types.js';
+import { formatPercent, tallyCells } from './tally-cells.js';
+import type { ComplianceReport } from './report.types.js';
 
 function percent(value: number | null): string {
-  return value === null ? '-' : `${value.toFixed(1)}%`;
+  return formatPercent(value, '-');
 }
 
 /** Columns padded to their widest cell; the last column is not padded. */
@@ -19,18 +20,6 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 }
 
 const TALLY_HEADER = ['RESOURCES', 'COMPLIANT', 'NON-COMPLIANT', 'ERROR', 'UNKNOWN', 'EXEMPT', 'COMPLIANCE'];
-
-function tallyCells(tally: Tally): string[] {
-  return [
-    String(tally.total),
-    String(tally.compliant),
-    String(tally.nonCompliant),
-    String(tally.error),
-    String(tally.unknown),
-    String(tally.exempt),
-    percent(tally.compliancePercent),
-  ];
-}
 
 function age(seconds: number | undefined): string {
   if (seconds === undefined) return 'never';
@@ -54,16 +43,16 @@ export function renderTable(report: ComplianceReport): string {
         policy.auditTimestamp ?? 'never',
         `${age(policy.auditAgeSeconds)}${policy.stale ? ' (stale)' : ''}`,
         `${policy.listedViolations}/${policy.totalViolations}${policy.truncated ? ' (truncated)' : ''}`,
-        ...tallyCells(policy),
+        ...tallyCells(policy, '-'),
       ]),
     )}`,
     `ASSIGNMENTS\n${formatTable(
       ['ASSIGNMENT', 'INITIATIVE', ...TALLY_HEADER],
-      report.byAssignment.map((a) => [a.assignment, a.initiative ?? '-', ...tallyCells(a)]),
+      report.byAssignment.map((a) => [a.assignment, a.initiative ?? '-', ...tallyCells(a, '-')]),
     )}`,
     `NAMESPACES\n${formatTable(
       ['NAMESPACE', ...TALLY_HEADER],
-      report.byNamespace.map((n) => [n.namespace, ...tallyCells(n)]),
+      report.byNamespace.map((n) => [n.namespace, ...tallyCells(n, '-')]),
     )}`,
     `TOP FAILING IMAGES\n${formatTable(
       ['COUNT', 'IMAGE', 'REASONS'],
