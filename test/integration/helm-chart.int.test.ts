@@ -486,6 +486,40 @@ describe('deploy/helm/signet', () => {
       });
     });
 
+    it('elects one replica for the periodic compliance report, with read-only RBAC beyond its Lease and PolicyReports', () => {
+      const fullname = deploymentOf(objects).metadata.name;
+      expect(argsOf(objects)).toEqual(
+        expect.arrayContaining([
+          '--compliance-report-interval=600',
+          `--compliance-lease-name=${fullname}-compliance-report`,
+          '--compliance-lease-duration=15',
+        ]),
+      );
+      expect(argsOf(objects)).not.toContain('--no-compliance-policy-reports');
+      expect(signetContainer(objects).env).toEqual(
+        expect.arrayContaining([
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        ]),
+      );
+      const reporter = findManifest(objects, 'ClusterRole', `${fullname}-compliance-reporter`);
+      const rules = reporter['rules'] as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+      const writes = rules.filter((rule) => rule.verbs.some((verb) => verb !== 'list'));
+      expect(writes).toEqual([
+        {
+          apiGroups: ['wgpolicyk8s.io'],
+          resources: ['policyreports', 'clusterpolicyreports'],
+          verbs: ['get', 'list', 'create', 'patch', 'delete'],
+        },
+      ]);
+      expect(rules.flatMap((rule) => rule.resources)).toEqual(
+        expect.arrayContaining(['constrainttemplates', '*', 'pods', 'deployments', 'cronjobs']),
+      );
+      const lease = findManifest(objects, 'Role', `${fullname}-compliance-lease`);
+      expect(lease['rules']).toEqual([
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      ]);
+    });
+
     it('creates a ServiceMonitor scraping the Service metrics port', () => {
       const monitor = findManifest(objects, 'ServiceMonitor');
       const service = findManifest(objects, 'Service');
