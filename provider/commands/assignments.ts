@@ -25,7 +25,7 @@ async function complianceOf(
   listing: AssignmentListing,
 ): Promise<Map<string, ComplianceTally>> {
   if (listing.assignments.every((assignment) => assignment.constraints.length === 0)) return new Map();
-  const report = await buildReport(await createClusterClient(cluster.kubeConfig), {
+  const report = await buildReport(createClusterClient(cluster.api), {
     mode: 'never',
     staleAfterSeconds: STALE_AFTER_SECONDS,
   });

@@ -14,8 +14,12 @@ import {
   type EvaluationMode,
   type KeyEvaluator,
 } from '../compliance/report/index.js';
+import { KubernetesApi } from '../compliance/kubernetes-api.js';
 import { SignetError } from '../errors.js';
 import { integer } from './options.js';
+
+/** Bound on each Kubernetes API call (a list page of 500 objects at most). */
+const KUBERNETES_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ReportOptions {
   readonly assignment?: string;
@@ -70,13 +74,13 @@ function providerFiles(options: ReportOptions) {
 
 export async function reportCommand(options: ReportOptions): Promise<void> {
   const files = options.evaluate === 'never' ? undefined : providerFiles(options);
-  let kubeConfig;
-  if (options.kubeconfig !== undefined) {
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(options.kubeconfig);
-  }
-  const client = await createClusterClient(kubeConfig);
+  const client = createClusterClient(
+    await KubernetesApi.connect({
+      ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }),
+      requestTimeoutMs: KUBERNETES_REQUEST_TIMEOUT_MS,
+      stage: 'report',
+    }),
+  );
   const provider =
     files === undefined
       ? undefined

@@ -13,6 +13,7 @@ import {
   type KeyEvaluator,
   type PeriodicReport,
 } from '../compliance/report/index.js';
+import { KubernetesApi } from '../compliance/kubernetes-api.js';
 import { SignetError } from '../errors.js';
 import { createComplianceMetrics, newTraceId, type Logger } from '../observability/index.js';
 import type { ImagePipeline } from '../pipeline/index.js';
@@ -73,7 +74,14 @@ export async function startComplianceReport(
       reason:
         '--compliance-report-interval needs the Lease namespace: --compliance-lease-namespace or POD_NAMESPACE',
     });
-  const client = await createClusterClient();
+  const client = createClusterClient(
+    // In the pod: its service account. A call is bounded well inside the Lease's duration, so a hung API server
+    // costs the leader its lease rather than stalling renewals.
+    await KubernetesApi.connect({
+      requestTimeoutMs: Math.min(10_000, (options.complianceLeaseDuration * 1000) / 3),
+      stage: 'report',
+    }),
+  );
   const identity = process.env.POD_NAME ?? hostname();
   return startPeriodicReport({
     client,

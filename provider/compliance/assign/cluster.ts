@@ -1,16 +1,10 @@
-// The cluster side of `signet assign` / `unassign` / `assignments`: server-side apply through
-// @kubernetes/client-node (loaded only by these commands: ~50 MiB resident the others never need), Kubernetes
-// errors turned into SignetErrors naming the verb and resource, and bounded waits for Gatekeeper.
-import type {
-  ConfigurationOptions,
-  CustomObjectsApi,
-  KubeConfig,
-  KubernetesObject as ClientObject,
-  KubernetesObjectApi,
-  V1ManagedFieldsEntry,
-} from '@kubernetes/client-node';
+// The Gatekeeper side of `signet assign` / `unassign` / `assignments` on the shared Kubernetes client
+// (provider/compliance/kubernetes-api.ts): Gatekeeper's presence, its constraint kinds and their audit status, the
+// assignment's objects (a handful: bounded listings), claims on shared templates, and bounded waits for Gatekeeper.
+import type { KubernetesObject as ClientObject, V1ManagedFieldsEntry } from '@kubernetes/client-node';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SignetError } from '../../errors.js';
+import { isNotFound, KubernetesApi } from '../kubernetes-api.js';
 import { templateKindOf, type ClusterObject } from './apply-plan.js';
 import type { KubernetesObject } from './render-assignment.js';
 
@@ -18,9 +12,8 @@ export const TEMPLATE_API_VERSION = 'templates.gatekeeper.sh/v1';
 export const CONSTRAINT_GROUP = 'constraints.gatekeeper.sh';
 export const CONSTRAINT_API_VERSION = `${CONSTRAINT_GROUP}/v1beta1`;
 const TEMPLATE_GROUP = 'templates.gatekeeper.sh';
-/** Objects read per list page, and pages per listing: an assignment has a handful of objects. */
-const PAGE_SIZE = 250;
-const MAX_PAGES = 20;
+/** Objects one listing may return: an assignment has a handful of objects. */
+const MAX_LISTED_OBJECTS = 5_000;
 /** Constraint kinds looked at (one per ConstraintTemplate in the cluster). */
 const MAX_CONSTRAINT_KINDS = 500;
 const POLL_INTERVAL_MS = 250;
@@ -43,267 +36,58 @@ export interface ConstraintState {
   readonly auditTimestamp: string | undefined;
 }
 
-/** One API operation, for error messages: `list constrainttemplates.templates.gatekeeper.sh`. */
-interface Operation {
-  readonly verb: 'get' | 'list' | 'patch' | 'delete';
-  readonly resource: string;
-  readonly name?: string;
-  readonly namespace?: string;
-}
-
-function describeOperation(operation: Operation): string {
-  const target = operation.name === undefined ? '' : ` ${operation.name}`;
-  const where = operation.namespace === undefined ? '' : ` in namespace ${operation.namespace}`;
-  return `${operation.verb} ${operation.resource}${target}${where}`;
-}
-
-function resourceOf(apiVersion: string, kind: string): string {
-  const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
-  const plural =
-    kind === 'ConfigMap' ? 'configmaps' : `${kind.toLowerCase()}${kind === 'ConstraintTemplate' ? 's' : ''}`;
-  return group === '' ? plural : `${plural}.${group}`;
-}
-
-/** The HTTP status of a client error (ApiException), if it is one. */
-function httpStatusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** The apiserver's own message (a Status body), if it sent one. */
-function statusMessageOf(error: unknown): string | undefined {
-  const body = (error as { body?: unknown } | null)?.body;
-  const parsed = typeof body === 'string' ? safeParse(body) : body;
-  const message = (parsed as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : undefined;
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A network error's code (ECONNREFUSED, ENOTFOUND, …) from undici's `fetch failed` and its causes. */
-function networkCodeOf(error: unknown, depth = 0): string | undefined {
-  if (typeof error !== 'object' || error === null || depth > 5) return undefined;
-  const { code, cause } = error as { code?: unknown; cause?: unknown };
-  return typeof code === 'string' ? code : networkCodeOf(cause, depth + 1);
-}
-
-export function isNotFound(error: unknown): boolean {
-  return httpStatusOf(error) === 404;
-}
-
 export class AssignmentCluster {
   private constructor(
-    /** The loaded kubeconfig, for other clients of the same command (the compliance report's). */
-    readonly kubeConfig: KubeConfig,
-    /** The API server's URL, for messages. */
-    readonly server: string,
-    private readonly objects: KubernetesObjectApi,
-    private readonly customObjects: CustomObjectsApi,
-    private readonly discoverGroups: () => Promise<readonly string[]>,
-    private readonly requestTimeoutMs: number,
-    /** Request options sending a body as a JSON patch. */
-    private readonly jsonPatch: ConfigurationOptions,
+    /** The Kubernetes client, for other parts of the same command (the compliance report's). */
+    readonly api: KubernetesApi,
   ) {}
 
   static async connect(options: ClusterOptions): Promise<AssignmentCluster> {
-    // Loaded here only, so `signet serve` with a config file and the other commands stay light.
-    const client = await import('@kubernetes/client-node');
-    const kubeConfig = new client.KubeConfig();
-    try {
-      if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
-      else kubeConfig.loadFromFile(options.kubeconfig);
-    } catch (error) {
-      throw new SignetError('CONFIG_INVALID', {
-        stage: 'config',
-        remediation: 'Give a readable kubeconfig with --kubeconfig or $KUBECONFIG.',
-        reason: `cannot load the kubeconfig${options.kubeconfig === undefined ? '' : ` ${options.kubeconfig}`}: ${(error as Error).message}`,
-      });
-    }
-    const server = kubeConfig.getCurrentCluster()?.server;
-    if (server === undefined || server === '')
-      throw new SignetError('CONFIG_INVALID', {
-        stage: 'config',
-        remediation: 'Set a current context (kubectl config use-context) or give --kubeconfig.',
-        reason: 'the kubeconfig names no cluster (no current context)',
-      });
-    const apis = kubeConfig.makeApiClient(client.ApisApi);
-    return new AssignmentCluster(
-      kubeConfig,
-      server,
-      client.KubernetesObjectApi.makeApiClient(kubeConfig),
-      kubeConfig.makeApiClient(client.CustomObjectsApi),
-      async () => (await apis.getAPIVersions()).groups.map((group) => group.name),
-      options.requestTimeoutMs,
-      client.setHeaderOptions('Content-Type', client.PatchStrategy.JsonPatch),
-    );
-  }
-
-  /** One API call, bounded in time, its failure a SignetError naming what was attempted. */
-  private async call<T>(operation: Operation, run: () => Promise<T>): Promise<T> {
-    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-    const timedOut = new Promise<never>((_, reject) => {
-      timeout.addEventListener('abort', () =>
-        reject(
-          new SignetError('TIMEOUT', {
-            stage: 'config',
-            reason: `the Kubernetes API server ${this.server} did not answer ${describeOperation(operation)} within ${this.requestTimeoutMs} ms`,
-            remediation: 'Check that the cluster is reachable, or raise --timeout.',
-          }),
-        ),
-      );
-    });
-    try {
-      return await Promise.race([run(), timedOut]);
-    } catch (error) {
-      throw this.toClusterError(error, operation);
-    }
-  }
-
-  private toClusterError(error: unknown, operation: Operation): unknown {
-    if (error instanceof SignetError) return error;
-    const status = httpStatusOf(error);
-    const said = statusMessageOf(error);
-    const what = describeOperation(operation);
-    if (status === 401)
-      return new SignetError('CLUSTER_FORBIDDEN', {
-        stage: 'config',
-        reason: `the Kubernetes API server ${this.server} refused the credentials (401) for ${what}`,
-        remediation: 'Check the kubeconfig user (certificate, token or exec plugin) for this cluster.',
-        cause: error,
-      });
-    if (status === 403)
-      return new SignetError('CLUSTER_FORBIDDEN', {
-        stage: 'config',
-        reason: `RBAC forbids ${what}: ${said ?? 'forbidden'}`,
-        details: { verb: operation.verb, resource: operation.resource },
-        cause: error,
-      });
-    if (status === 404)
-      return new SignetError('CONFIG_INVALID', {
-        stage: 'config',
-        reason: `${what}: ${said ?? 'not found'}`,
-        remediation:
-          'Create what the message names (e.g. the record namespace, or pass --record-namespace), then retry.',
-        cause: error,
-      });
-    if (status === 409)
-      return new SignetError('CLUSTER_CONFLICT', {
-        stage: 'config',
-        reason: `${what} conflicts: ${said ?? 'conflict'}`,
-        cause: error,
-      });
-    if (status !== undefined)
-      return new SignetError('CLUSTER_UNREACHABLE', {
-        stage: 'config',
-        reason: `${what} failed with HTTP ${status}: ${said ?? (error as Error).message.split('\n')[0] ?? ''}`,
-        remediation: 'Check the message; the API server refused the request.',
-        cause: error,
-      });
-    const causeMessage = (error as { cause?: { message?: unknown } } | null)?.cause?.message;
-    const network =
-      networkCodeOf(error) ??
-      (typeof causeMessage === 'string' && error instanceof Error
-        ? `${error.message}: ${causeMessage}`
-        : undefined);
-    return new SignetError('CLUSTER_UNREACHABLE', {
-      stage: 'config',
-      reason: `cannot reach the Kubernetes API server ${this.server} (${what}): ${network ?? (error instanceof Error ? error.message : String(error))}`,
-      cause: error,
-    });
+    return new AssignmentCluster(await KubernetesApi.connect({ ...options, stage: 'config' }));
   }
 
   /** Fails with GATEKEEPER_NOT_INSTALLED when the API server serves no ConstraintTemplate kind. */
   async requireGatekeeper(): Promise<void> {
-    const groups = await this.call({ verb: 'get', resource: '/apis (discovery)' }, this.discoverGroups);
+    const groups = await this.api.apiGroups();
     if (!groups.includes(TEMPLATE_GROUP))
       throw new SignetError('GATEKEEPER_NOT_INSTALLED', {
         stage: 'config',
-        reason: `the cluster at ${this.server} has no ConstraintTemplate CRD (API group ${TEMPLATE_GROUP} is not served)`,
+        reason: `the cluster at ${this.api.server} has no ConstraintTemplate CRD (API group ${TEMPLATE_GROUP} is not served)`,
       });
   }
 
-  /** Every object of `apiVersion`/`kind` matching `labelSelector`, page by page, bounded. */
-  async list(
+  /** Every object of `apiVersion`/`kind` matching `labelSelector` (all pages, bounded). */
+  list(
     apiVersion: string,
     kind: string,
     options: { readonly namespace?: string; readonly labelSelector?: string } = {},
   ): Promise<ClientObject[]> {
-    const items: ClientObject[] = [];
-    let token: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page += 1) {
-      const listing = await this.call(
-        {
-          verb: 'list',
-          resource: resourceOf(apiVersion, kind),
-          ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-        },
-        () =>
-          this.objects.list(
-            apiVersion,
-            kind,
-            options.namespace,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            options.labelSelector,
-            PAGE_SIZE,
-            token,
-          ),
-      );
-      items.push(...listing.items);
-      token = listing.metadata?._continue;
-      if (token === undefined || token === '') return items;
-    }
-    throw new SignetError('LIMIT_EXCEEDED', {
-      stage: 'config',
-      reason: `more than ${PAGE_SIZE * MAX_PAGES} ${resourceOf(apiVersion, kind)} match ${options.labelSelector ?? 'the listing'}`,
+    return this.api.list(apiVersion, kind, {
+      ...options,
+      maxObjects: MAX_LISTED_OBJECTS,
       remediation: 'Narrow the listing; an assignment should not have this many objects.',
     });
   }
 
   /** The object, or undefined when it does not exist. */
-  async read<T extends ClientObject = ClientObject>(object: KubernetesObject): Promise<T | undefined> {
+  read<T extends ClientObject = ClientObject>(object: KubernetesObject): Promise<T | undefined> {
     const namespace = typeof object.metadata.namespace === 'string' ? object.metadata.namespace : undefined;
-    try {
-      return await this.call(
-        {
-          verb: 'get',
-          resource: resourceOf(object.apiVersion, object.kind),
-          name: object.metadata.name,
-          ...(namespace === undefined ? {} : { namespace }),
-        },
-        () =>
-          this.objects.read<T>({
-            apiVersion: object.apiVersion,
-            kind: object.kind,
-            metadata: { name: object.metadata.name, ...(namespace === undefined ? {} : { namespace }) },
-          }),
-      );
-    } catch (error) {
-      if (error instanceof SignetError && isNotFound(error.cause)) return undefined;
-      throw error;
-    }
+    return this.api.read<T>({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      name: object.metadata.name,
+      ...(namespace === undefined ? {} : { namespace }),
+    });
   }
 
   /** The constraint kinds Gatekeeper serves now (one per established ConstraintTemplate). */
   async constraintKinds(): Promise<string[]> {
     let resources: { name: string; kind: string }[];
     try {
-      resources = (
-        await this.call({ verb: 'get', resource: `/apis/${CONSTRAINT_API_VERSION} (discovery)` }, () =>
-          this.customObjects.getAPIResources({ group: CONSTRAINT_GROUP, version: 'v1beta1' }),
-        )
-      ).resources;
+      resources = await this.api.apiResources(CONSTRAINT_GROUP, 'v1beta1');
     } catch (error) {
       // No ConstraintTemplate has been created yet: the group does not exist.
-      if (error instanceof SignetError && isNotFound(error.cause)) return [];
+      if (isNotFound(error)) return [];
       throw error;
     }
     const kinds = resources
@@ -318,59 +102,24 @@ export class AssignmentCluster {
   }
 
   /** Server-side apply as `fieldManager`. */
-  async apply(object: KubernetesObject, fieldManager: string, force: boolean): Promise<ClientObject> {
-    return this.call(
-      { verb: 'patch', resource: resourceOf(object.apiVersion, object.kind), name: object.metadata.name },
-      () =>
-        this.objects.patch(
-          object as unknown as ClientObject,
-          undefined,
-          undefined,
-          fieldManager,
-          force,
-          'application/apply-patch+yaml',
-        ),
-    );
+  apply(object: KubernetesObject, fieldManager: string, force: boolean): Promise<ClientObject> {
+    return this.api.apply(object, fieldManager, force);
   }
 
   /**
    * Deletes the object; gone already is fine. A ConstraintTemplate only as it was read (a changed one — another
    * assignment claiming it meanwhile — is left alone: HTTP 409); constraints change status with every audit.
    */
-  async delete(object: ClusterObject): Promise<void> {
-    const target = {
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      metadata: {
+  delete(object: ClusterObject): Promise<void> {
+    return this.api.delete(
+      {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
         name: object.name,
         ...(object.namespace === undefined ? {} : { namespace: object.namespace }),
       },
-    };
-    try {
-      await this.call(
-        {
-          verb: 'delete',
-          resource: resourceOf(object.apiVersion, object.kind),
-          name: object.name,
-          ...(object.namespace === undefined ? {} : { namespace: object.namespace }),
-        },
-        () =>
-          this.objects.delete(
-            target,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            'Background',
-            object.kind === 'ConstraintTemplate'
-              ? { preconditions: { resourceVersion: object.resourceVersion } }
-              : undefined,
-          ),
-      );
-    } catch (error) {
-      if (error instanceof SignetError && isNotFound(error.cause)) return;
-      throw error;
-    }
+      object.kind === 'ConstraintTemplate' ? object.resourceVersion : undefined,
+    );
   }
 
   /**
@@ -378,10 +127,10 @@ export class AssignmentCluster {
    * managedFields entry go, every field stays as it is (a JSON patch, guarded by the resourceVersion read).
    */
   async dropClaim(template: ClusterObject, claim: string, fieldManager: string): Promise<void> {
-    const current = await this.read({
+    const current = await this.api.read({
       apiVersion: template.apiVersion,
       kind: template.kind,
-      metadata: { name: template.name, labels: {}, annotations: {} },
+      name: template.name,
     });
     if (current === undefined) return;
     const managed = current.metadata?.managedFields ?? [];
@@ -398,21 +147,14 @@ export class AssignmentCluster {
     if (kept.length !== managed.length && kept.length > 0)
       operations.push({ op: 'replace', path: '/metadata/managedFields', value: kept });
     if (operations.length === 1) return;
-    const [group, version] = template.apiVersion.split('/');
-    await this.call(
-      { verb: 'patch', resource: resourceOf(template.apiVersion, template.kind), name: template.name },
-      async () => {
-        await this.customObjects.patchClusterCustomObject(
-          {
-            group: group ?? '',
-            version: version ?? '',
-            plural: 'constrainttemplates',
-            name: template.name,
-            body: operations,
-          },
-          this.jsonPatch,
-        );
+    await this.api.jsonPatchClusterObject(
+      {
+        apiVersion: template.apiVersion,
+        kind: template.kind,
+        name: template.name,
+        plural: 'constrainttemplates',
       },
+      operations,
     );
   }
 

@@ -2,6 +2,7 @@
 // workload of the kinds they match), asks signet for the images the audit cannot settle, and computes the report.
 import { SignetError } from '../../errors.js';
 import { ASSIGNMENT_LABEL } from '../assign/index.js';
+import { isNotFound } from '../kubernetes-api.js';
 import type { ClusterClient } from './cluster.js';
 import { computeReport, keysToEvaluate } from './compute-report.js';
 import { parseConstraint, type AssignedConstraint } from './constraints.js';
@@ -17,10 +18,6 @@ export interface BuildReportOptions {
   /** Asks the provider; without one, images the audit cannot settle stay Unknown. */
   readonly evaluate?: KeyEvaluator;
   readonly now?: () => Date;
-}
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof SignetError && error.details.status === 404;
 }
 
 /** The constraints labelled with the assignment (any assignment when none is given), of every template's kind. */
