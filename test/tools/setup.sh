@@ -69,8 +69,9 @@ declare -A tool_version=(
 all_tools=(kube-apiserver ratify cosign cosign3 gatekeeper gator opa helm notation kubectl oras etcd olareg crane
   docker-credential-signet-test)
 # Debian packages the tests use (checked with dpkg, installed only if missing); chromium renders the HTML
-# compliance report headless (test/e2e/compliance-report.e2e.test.ts).
-apt_packages=(openssl redis-server chromium)
+# compliance report headless (test/e2e/compliance-report.e2e.test.ts); docker-registry (CNCF distribution, no
+# referrers API) is the benchmark's tag-schema registry (bench/docker-registry.ts).
+apt_packages=(openssl redis-server chromium docker-registry)
 
 say() { echo "[tools] $*"; }
 fail() {
