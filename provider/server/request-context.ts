@@ -9,6 +9,8 @@ export type GatekeeperRoute = 'verify' | 'mutate';
 export interface RequestContext {
   readonly traceId: string;
   readonly log: Logger;
+  /** Whether debug lines are logged at all (checked before a debug line, so a warm request makes no child logger). */
+  readonly debugLogged: boolean;
   readonly startedAt: number;
   /** Set on provider routes, so errors are answered as ProviderResponses there. */
   gatekeeperRoute: GatekeeperRoute | undefined;
@@ -41,10 +43,17 @@ export function createRequestContextMiddleware(
 ): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const traceId = newTraceId();
-    const log = logger.child({ traceId, provider: providerName });
+    const bindings = { traceId, provider: providerName };
+    // The child logger is made only when a line other than the access line is logged: making one costs a
+    // serialisation of its bindings through the redaction, which a warm request would otherwise pay for nothing.
+    let child: Logger | undefined;
     const context: RequestContext = {
       traceId,
-      log,
+      get log() {
+        child ??= logger.child(bindings);
+        return child;
+      },
+      debugLogged: logger.isLevelEnabled('debug'),
       startedAt: performance.now(),
       gatekeeperRoute: undefined,
       answeredWithSystemError: false,
@@ -59,8 +68,8 @@ export function createRequestContextMiddleware(
         durationMs: Math.round(performance.now() - context.startedAt),
         completed: res.writableFinished,
       };
-      if (context.gatekeeperRoute === undefined) log.debug(fields, 'request finished');
-      else log.info(fields, 'request finished');
+      if (context.gatekeeperRoute === undefined) logger.debug({ ...bindings, ...fields }, 'request finished');
+      else logger.info({ ...bindings, ...fields }, 'request finished');
     });
     next();
   };

@@ -56,7 +56,7 @@ export function createMutateHandler(deps: RouteDependencies): RequestHandler {
         );
       }
     }
-    logShedKeys(context.log, shed);
+    if (shed.length > 0) logShedKeys(context.log, shed);
 
     const body = toMutateResponse(providerRequest.apiVersion, keys, outcomes, context.traceId);
     context.answeredWithSystemError = body.response.systemError !== undefined;

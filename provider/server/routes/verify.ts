@@ -65,14 +65,15 @@ export function createVerifyHandler(deps: RouteDependencies): RequestHandler {
         code: result.error?.code,
         durationMs: Math.round(durationMs),
       };
-      if (outcome === 'success') context.log.debug(fields, 'image verified');
-      else
+      if (outcome === 'success') {
+        if (context.debugLogged) context.log.debug(fields, 'image verified');
+      } else
         context.log.info(
           { ...fields, stage: result.error?.stage, reason: result.error?.message },
           'image not allowed',
         );
     }
-    logShedKeys(context.log, shed);
+    if (shed.length > 0) logShedKeys(context.log, shed);
 
     const body = toVerifyResponse(providerRequest.apiVersion, keys, results, {
       traceId: context.traceId,
