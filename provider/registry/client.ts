@@ -104,6 +104,7 @@ export function createRegistryClient(
     requestTimeoutMs,
     userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
     ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
   });
   const authorizer = createAuthorizer({
     transport,

@@ -108,6 +108,8 @@ export interface RegistryClientOptions {
   readonly userAgent?: string;
   /** Called after every HTTP exchange (token endpoints included), for metrics. */
   readonly onRequest?: (event: RegistryRequestEvent) => void;
+  /** Waits before a retry (backoff, Retry-After); rejects when `signal` aborts. Injectable for tests. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export interface RegistryClient {

@@ -83,6 +83,8 @@ export interface TransportOptions {
   readonly requestTimeoutMs: number;
   readonly userAgent: string;
   readonly onRequest?: (event: RegistryRequestEvent) => void;
+  /** Waits before a retry; default a timer that rejects when the signal aborts. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export interface Transport {
@@ -591,7 +593,7 @@ export function createTransport(options: TransportOptions): Transport {
           return outcome.response;
         }
         try {
-          await sleep(delay, scope.signal);
+          await (options.sleep ?? sleep)(delay, scope.signal);
         } catch {
           throw toTimeoutError(request.site, 'deadline');
         }
