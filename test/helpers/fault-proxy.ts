@@ -92,10 +92,17 @@ async function readBody(stream: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+export interface FaultProxyOptions {
+  /** How a `delay` fault waits (default a timer); tests inject one to hold a request until they release it. */
+  readonly wait?: (ms: number) => Promise<void>;
+}
+
 export async function startFaultProxy(
   targetUrl: string,
   initialFault: Fault = { $case: 'none' },
+  options: FaultProxyOptions = {},
 ): Promise<FaultProxy> {
+  const wait = options.wait ?? ((ms: number) => sleep(ms));
   const target = new URL(targetUrl);
   const targetOrigin = target.origin;
   const agent = new Agent({ keepAlive: true });
@@ -188,7 +195,7 @@ export async function startFaultProxy(
         if (applied.afterBodyBytes === undefined) return;
         break;
       case 'delay':
-        await sleep(applied.ms);
+        await wait(applied.ms);
         break;
       case 'none':
       case 'truncate':

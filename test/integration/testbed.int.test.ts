@@ -292,12 +292,44 @@ describe('test bed', () => {
     });
 
     describe('delay', () => {
-      it('adds latency, then passes through', async () => {
-        proxy.setFault({ $case: 'delay', ms: 300 });
-        const started = Date.now();
-        const response = await get(manifestPath());
-        expect(response.status).toBe(200);
-        expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      it('holds the request for its delay, then passes through', async () => {
+        // The delay is observed through the proxy's injected wait (no wall clock): the request is held until the
+        // wait ends, and answered only then.
+        const asked: number[] = [];
+        let release = (): void => undefined;
+        let waitStarted = (): void => undefined;
+        const started = new Promise<void>((resolve) => (waitStarted = resolve));
+        const delayed = await startFaultProxy(
+          registry.url,
+          { $case: 'delay', ms: 300 },
+          {
+            wait: (ms) => {
+              asked.push(ms);
+              waitStarted();
+              return new Promise<void>((resolve) => (release = resolve));
+            },
+          },
+        );
+        try {
+          let answered = false;
+          const response = fetch(`${delayed.url}${manifestPath()}`, {
+            headers: { Accept: manifestAccept },
+            signal: AbortSignal.timeout(5_000),
+          }).then((r) => {
+            answered = true;
+            return r;
+          });
+          await started;
+          expect(asked).toEqual([300]);
+          expect(answered).toBe(false);
+          release();
+          expect((await response).status).toBe(200);
+          expect(delayed.requests).toEqual([
+            { method: 'GET', path: manifestPath(), fault: 'delay', status: 200 },
+          ]);
+        } finally {
+          await delayed.stop();
+        }
       });
     });
 
