@@ -6,11 +6,14 @@ import type { Descriptor } from '../registry/index.js';
 import type { SubjectVerdict, VerifierReport } from '../verdict/index.js';
 import {
   ATTESTOR_VERIFIER_TYPE,
+  isCosignVerifier,
   judges,
   type ArtifactVerifier,
   type ArtifactVerifyInput,
+  type CosignFinding,
 } from '../verifiers/index.js';
-import { decide, ruleFor, type DecisionPolicy } from './decide.js';
+import { combineCosignReports } from './cosign-rules.js';
+import { decide, type DecisionPolicy } from './decide.js';
 import { decideAttestation, requiredAttestations, verifyDigestReference } from './kritis.js';
 
 export interface Subject {
@@ -73,11 +76,30 @@ export function judgingVerifiers(
   return verifiers.filter((v) => v.type !== ATTESTOR_VERIFIER_TYPE || attesting.has(v.name));
 }
 
+interface JudgedArtifact {
+  readonly verifier: ArtifactVerifier;
+  readonly report: VerifierReport;
+  /** cosign's finding, whose report is `report`. */
+  readonly finding: CosignFinding | undefined;
+}
+
+/** One verifier's judgement of one artifact: cosign's as a finding, for combineCosignReports. */
+async function judgeArtifact(
+  verifier: ArtifactVerifier,
+  input: ArtifactVerifyInput,
+): Promise<JudgedArtifact> {
+  if (!isCosignVerifier(verifier))
+    return { verifier, report: await verifier.verify(input), finding: undefined };
+  const finding = await verifier.judge(input);
+  return { verifier, report: finding.report, finding };
+}
+
 /**
  * The verdict on one subject: every verifier judges the artifacts of its types (`verifiers` are the snapshot's,
  * built with their trust material, see judgingVerifiers), then the policy decides — kritis attestations first,
- * then Ratify's any/all per artifact type. A verifier throws only for inconclusive failures (registry down,
- * timeout), and one of them makes the whole subject inconclusive: it is thrown, never a verdict.
+ * then Ratify's any/all per artifact type, cosign's findings first combined under its trust policy's terms
+ * (combineCosignReports). A verifier throws only for inconclusive failures (registry down, timeout), and one of
+ * them makes the whole subject inconclusive: it is thrown, never a verdict.
  */
 export async function verifySubject(
   subject: Subject,
@@ -90,25 +112,27 @@ export async function verifySubject(
     artifacts.flatMap((artifact) =>
       verifiers
         .filter((verifier) => judges(verifier, artifact.artifactType))
-        .map(async (verifier) => ({
-          verifier,
-          report: await verifier.verify({
+        .map((verifier) =>
+          judgeArtifact(verifier, {
             subject: subject.reference,
             subjectDescriptor: subject.descriptor,
             artifact,
             ...handles,
           }),
-        })),
+        ),
     ),
   );
-  // A verifier may combine its reports first (cosign v3: one proof spans several bundle referrers).
+  // cosign's findings are combined under its trust policy's terms (count, required; its bundle referrers together).
   const reports: VerifierReport[] = verifiers.flatMap((verifier) => {
-    const own = judged.filter((job) => job.verifier === verifier).map((job) => job.report);
-    return (
-      verifier.aggregate?.(subject.reference, own, (artifactType) =>
-        ruleFor(policy.decision, artifactType),
-      ) ?? own
-    );
+    const own = judged.filter((job) => job.verifier === verifier);
+    return isCosignVerifier(verifier)
+      ? combineCosignReports(
+          subject.reference,
+          verifier,
+          own.map((job) => job.finding ?? { report: job.report, entries: [], proof: undefined }),
+          policy.decision,
+        )
+      : own.map((job) => job.report);
   });
   const notAttested = decideAttestation(subject.image, policy.attestations, reports);
   if (notAttested !== undefined) return { isSuccess: false, reports: [], error: notAttested };

@@ -2,7 +2,7 @@ import type { SignatureArtifact } from '../discover/index.js';
 import type { SignetError } from '../errors.js';
 import type { ImageReference } from '../reference/index.js';
 import type { BlobCallOptions, Descriptor } from '../registry/index.js';
-import type { ArtifactRule, VerifierReport } from '../verdict/index.js';
+import type { VerifierReport } from '../verdict/index.js';
 
 /** What a verifier is given for one signature artifact. It does I/O only through `fetchBlob`. */
 export interface ArtifactVerifyInput {
@@ -31,15 +31,9 @@ export interface ArtifactVerifier {
   readonly artifactTypes: readonly string[];
   /** Why this verifier's configuration is unusable (it then fails every artifact); shown at load time. */
   readonly problem?: SignetError;
-  verify(input: ArtifactVerifyInput): Promise<VerifierReport>;
   /**
-   * Combines this verifier's reports for one subject before the policy decides, when one proof spans several
-   * artifacts (cosign v3 stores each signature and attestation as its own bundle referrer). Given every report
-   * this verifier made for the subject (none when no artifact was found), returns the reports to decide on.
+   * The report of one artifact. Policy takes it as it is, except cosign's (see CosignVerifier), whose findings it
+   * combines under the trust policy's count and required and across bundle referrers (policy/cosign-rules.ts).
    */
-  aggregate?(
-    subject: ImageReference,
-    reports: readonly VerifierReport[],
-    ruleFor: (artifactType: string) => ArtifactRule,
-  ): VerifierReport[];
+  verify(input: ArtifactVerifyInput): Promise<VerifierReport>;
 }

@@ -1,4 +1,18 @@
-export { COSIGN_BUNDLE_ANNOTATION, createCosignVerifier } from './cosign-verifier.js';
+export {
+  COSIGN_BUNDLE_ANNOTATION,
+  COSIGN_SIGNATURES_REMEDIATION,
+  createCosignVerifier,
+  isCosignVerifier,
+} from './cosign-verifier.js';
+export type { CosignFinding, CosignTrustTerms, CosignVerifier } from './cosign-finding.js';
+export {
+  bundlesFailureCode,
+  judgeBundles,
+  type BundleProof,
+  type BundleVerdict,
+  type JudgedBundle,
+} from './bundle-proofs.js';
+export { distinctSigningKeys, type EntryResult } from './signature-entries.js';
 export {
   COSIGN_SIGNATURE_ANNOTATION,
   MAX_SIGNATURE_LAYERS,

@@ -2,11 +2,23 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CosignTrustPolicy, CosignVerifierConfig, KeyProviderConfig } from '../../config/index.js';
-import type { VerifierReport } from '../../verdict/index.js';
-import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
-import { createCosignVerifier } from './cosign-verifier.js';
-import { SUBJECT_DIGEST, artifactInput, digestOf, subjectIn } from '../../../test/fixtures/cosign-artifacts.js';
+import type { CosignTrustPolicy, CosignVerifierConfig, KeyProviderConfig } from '../config/index.js';
+import type { VerifierReport } from '../verdict/index.js';
+import {
+  COSIGN_SIGNATURE_ANNOTATION,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+  createCosignVerifier,
+} from '../verifiers/cosign/index.js';
+import type { ArtifactVerifyInput, CosignVerifier } from '../verifiers/index.js';
+import { combineCosignReports } from './cosign-rules.js';
+import {
+  SIG_DIGEST,
+  SUBJECT_DIGEST,
+  artifactInput,
+  digestOf,
+  subjectIn,
+  type FixtureLayer,
+} from '../../test/fixtures/cosign-artifacts.js';
 
 const SIG_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -17,12 +29,13 @@ const SUBJECT = subjectIn('team/app');
 
 const firstKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const secondKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 let dir: string;
 let firstPath: string;
 let secondPath: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'signet-cosign-aggregate-'));
+  dir = mkdtempSync(join(tmpdir(), 'signet-cosign-rules-'));
   firstPath = join(dir, 'first.pub');
   secondPath = join(dir, 'second.pub');
   writeFileSync(firstPath, firstKey.publicKey.export({ format: 'pem', type: 'spki' }));
@@ -73,6 +86,35 @@ function bundleInput(
   });
 }
 
+/** A cosign `.sig` tag holding simple-signing layers over the subject. */
+function sigInput(layers: readonly FixtureLayer[]): ArtifactVerifyInput {
+  return artifactInput({ subject: SUBJECT, layers, artifactType: SIG_TYPE });
+}
+
+/** A simple-signing layer over the subject, signed by `key`. */
+function signedLayer(key = firstKey.privateKey): FixtureLayer {
+  const blob = Buffer.from(
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': 'registry.example/team/app' },
+        image: { 'docker-manifest-digest': SUBJECT_DIGEST },
+        type: 'cosign container image signature',
+      },
+      optional: null,
+    }),
+  );
+  const signature = sign('sha256', blob, { key, dsaEncoding: 'der' }).toString('base64');
+  return {
+    blob,
+    descriptor: {
+      mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
+      digest: digestOf(blob),
+      size: blob.byteLength,
+      annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature },
+    },
+  };
+}
+
 function policy(
   overrides: Partial<CosignTrustPolicy<KeyProviderConfig>> = {},
 ): CosignTrustPolicy<KeyProviderConfig> {
@@ -88,7 +130,7 @@ function policy(
   };
 }
 
-function verifier(...trustPolicies: CosignTrustPolicy<KeyProviderConfig>[]): ArtifactVerifier {
+function verifier(...trustPolicies: CosignTrustPolicy<KeyProviderConfig>[]): CosignVerifier {
   const config: CosignVerifierConfig = {
     $case: 'verifier',
     resource: { kind: 'Verifier', name: 'verifier-cosign', namespace: undefined, document: undefined },
@@ -103,22 +145,25 @@ function verifier(...trustPolicies: CosignTrustPolicy<KeyProviderConfig>[]): Art
   return createCosignVerifier(config);
 }
 
-/** Verifies each bundle, then aggregates the reports as the pipeline does. */
+/** Judges each artifact, then combines the findings under the trust policy as verifySubject does. */
 async function judge(
-  cosign: ArtifactVerifier,
+  cosign: CosignVerifier,
   inputs: readonly ArtifactVerifyInput[],
   rule: 'any' | 'all' = 'all',
   extra: readonly VerifierReport[] = [],
 ): Promise<VerifierReport[]> {
-  const reports = await Promise.all(inputs.map((input) => cosign.verify(input)));
-  const aggregate = cosign.aggregate;
-  if (aggregate === undefined) throw new Error('the cosign verifier has no aggregate hook');
-  return aggregate(SUBJECT, [...extra, ...reports], () => rule);
+  const findings = await Promise.all(inputs.map((input) => cosign.judge(input)));
+  // A report that did not come with a finding proves nothing.
+  const standing = extra.map((report) => ({ report, entries: [], proof: undefined }));
+  return combineCosignReports(SUBJECT, cosign, [...standing, ...findings], {
+    artifactVerificationPolicies: {},
+    defaultRule: rule,
+  });
 }
 
 const provenance = { attestations: [{ predicateType: 'slsaprovenance', conditions: [] }] };
 
-describe('createCosignVerifier aggregate', () => {
+describe('combineCosignReports', () => {
   describe('bundles of one subject', () => {
     it('become one report for the subject, nesting each bundle report, extensions naming what they prove', async () => {
       const reports = await judge(verifier(policy(provenance)), [
@@ -231,6 +276,47 @@ describe('createCosignVerifier aggregate', () => {
       expect(reports[0]?.message).toBe(
         'no matching signatures: every bundle must verify (rule all): bundle registry.example/team/app@sha256:ff: ok',
       );
+    });
+  });
+
+  describe('a .sig artifact under the signet extensions of its trust policy', () => {
+    const twoKeys = () =>
+      policy({
+        keys: [
+          { $case: 'file', path: firstPath },
+          { $case: 'file', path: secondPath },
+        ],
+      });
+
+    it('count: 2 fails with two signatures by the same key, naming the count', async () => {
+      const [report] = await judge(verifier({ ...twoKeys(), count: 2 }), [
+        sigInput([signedLayer(), signedLayer()]),
+      ]);
+      expect(report?.isSuccess).toBe(false);
+      expect(report?.message).toBe(
+        'no matching signatures: valid signatures by 1 of the 2 distinct keys trust policy "default" requires (count)',
+      );
+    });
+
+    it('required: false reports a failure without denying', async () => {
+      const [report] = await judge(verifier(policy({ required: false })), [
+        sigInput([signedLayer(stranger.privateKey)]),
+      ]);
+      expect(report?.isSuccess).toBe(true);
+      expect(report?.message).toMatch(
+        /^cosign verification not required by trust policy "default" \(required: false\): no matching signatures: invalid signature/,
+      );
+      expect(report?.extensions).toMatchObject({ required: false, signatures: [{ isSuccess: false }] });
+    });
+
+    it('required: false also softens a manifest that cannot be judged at all', async () => {
+      const [report] = await judge(verifier(policy({ required: false })), [sigInput([])]);
+      expect(report).toMatchObject({
+        isSuccess: true,
+        message: `cosign verification not required by trust policy "default" (required: false): no matching signatures: signature ${SIG_DIGEST} has no signature layers`,
+        extensions: { required: false },
+      });
+      expect(report).not.toHaveProperty('errorReason');
     });
   });
 
