@@ -62,7 +62,7 @@ describe('createRuntime', () => {
 
 describe('verifierProblems', () => {
   it('names the verifier that cannot verify anything (the embedded default without its mounted trust store)', async () => {
-    const problems = verifierProblems(await loadDefaultConfig());
+    const problems = await verifierProblems(await loadDefaultConfig());
     expect(problems).toEqual([
       expect.stringMatching(/^Verifier "notation": .*trust store "default" of type "ca" does not exist/),
     ]);

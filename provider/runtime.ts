@@ -115,11 +115,19 @@ export function createRuntime(store: ConfigStore, options: RuntimeOptions): Runt
     },
     options.retireAfterMs,
   );
-  // Trust material is built when a snapshot is published (and for the one in force now), off the request path.
-  if (store.isLoaded()) trustMaterialOf(store.current());
-  const unsubscribe = store.subscribe((snapshot) => {
-    trustMaterialOf(snapshot);
-  });
+  // Trust material is built when a snapshot is published (and for the one in force now), off the request path; a
+  // request that arrives before the build is done awaits the same build.
+  const buildTrustMaterial = (snapshot: ConfigSnapshot): void => {
+    // A failed build fails every request under the snapshot (they await it too); here it is only logged.
+    trustMaterialOf(snapshot).catch((error: unknown) =>
+      options.logger.error(
+        { err: error, generation: snapshot.generation },
+        'trust material could not be built: every verification under this configuration fails',
+      ),
+    );
+  };
+  if (store.isLoaded()) buildTrustMaterial(store.current());
+  const unsubscribe = store.subscribe(buildTrustMaterial);
   const pipeline = createImagePipeline({
     registryFor,
     config: () => store.current(),
@@ -169,6 +177,6 @@ export async function loadConfigOnce(configPath: string | undefined): Promise<Co
 }
 
 /** Configuration problems only a verifier can see (e.g. notation's trust policy rules), one line each. */
-export function verifierProblems(snapshot: ConfigSnapshot): string[] {
-  return describeTrustProblems(trustMaterialOf(snapshot));
+export async function verifierProblems(snapshot: ConfigSnapshot): Promise<string[]> {
+  return describeTrustProblems(await trustMaterialOf(snapshot));
 }

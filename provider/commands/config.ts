@@ -12,7 +12,7 @@ export async function validateCommand(files: string[]): Promise<void> {
         generation: 1,
         source: describeConfigFile(file),
       });
-      const problems = verifierProblems(snapshot);
+      const problems = await verifierProblems(snapshot);
       if (problems.length > 0) {
         failed = true;
         process.stdout.write(

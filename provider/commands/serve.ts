@@ -87,8 +87,13 @@ export async function serve(options: ServeOptions): Promise<void> {
       { generation: snapshot.generation, source: snapshot.sourceDescription },
       'configuration loaded',
     );
-    for (const problem of verifierProblems(snapshot))
-      logger.warn({ problem }, 'verifier cannot verify anything');
+    verifierProblems(snapshot).then(
+      (problems) => {
+        for (const problem of problems) logger.warn({ problem }, 'verifier cannot verify anything');
+      },
+      (error: unknown) =>
+        logger.error({ err: error, generation: snapshot.generation }, 'trust material could not be built'),
+    );
   };
   const onError = (error: SignetError): void => {
     store.recordError(error);
@@ -118,7 +123,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       onError,
       // A Verifier that cannot verify anything is rejected (status error) rather than deny every image.
       // The same build the snapshot's trust material then holds (verifierOf keeps it with the configuration object).
-      verifierProblem: (verifier) => verifierOf(verifier).problem?.message,
+      verifierProblem: async (verifier) => (await verifierOf(verifier)).problem?.message,
       log: logger,
       resyncMs: options.kubeResync * 1000,
       keyVault,

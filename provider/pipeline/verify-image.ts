@@ -25,8 +25,11 @@ export interface PipelineDeps {
   readonly registryFor: (snapshot: ConfigSnapshot) => RegistryClient;
   /** The snapshot in force; read once per image. */
   readonly config: () => ConfigSnapshot;
-  /** The verifiers of a snapshot with their trust material, built once per snapshot (trustMaterialOf). */
-  readonly trustMaterial: (snapshot: ConfigSnapshot) => TrustMaterial;
+  /**
+   * The verifiers of a snapshot with their trust material, built once per snapshot (trustMaterialOf), awaited per
+   * image: a build under way is waited for, a failed one makes the image an error (never an allow).
+   */
+  readonly trustMaterial: (snapshot: ConfigSnapshot) => TrustMaterial | Promise<TrustMaterial>;
   /** Verdicts keyed by subject digest + config generation (never by tag). */
   readonly verdicts: ResultCache<ImageResult>;
   /**
@@ -96,7 +99,7 @@ export function createImagePipeline(deps: PipelineDeps): ImagePipeline {
     progress: { stage: Stage },
   ): Promise<ImageResult> {
     const registry = deps.registryFor(snapshot);
-    const verifiers = judgingVerifiers(deps.trustMaterial(snapshot).verifiersFor(view), policy);
+    const verifiers = judgingVerifiers((await deps.trustMaterial(snapshot)).verifiersFor(view), policy);
     const wanted = new Set(
       verifiers.flatMap((v) => (v.artifactTypes.includes('*') ? KNOWN_ARTIFACT_TYPES : v.artifactTypes)),
     );

@@ -130,7 +130,7 @@ function policy(
   };
 }
 
-function verifier(...trustPolicies: CosignTrustPolicy<KeyProviderConfig>[]): CosignVerifier {
+function verifier(...trustPolicies: CosignTrustPolicy<KeyProviderConfig>[]): Promise<CosignVerifier> {
   const config: CosignVerifierConfig = {
     $case: 'verifier',
     resource: { kind: 'Verifier', name: 'verifier-cosign', namespace: undefined, document: undefined },
@@ -166,7 +166,7 @@ const provenance = { attestations: [{ predicateType: 'slsaprovenance', condition
 describe('combineCosignReports', () => {
   describe('bundles of one subject', () => {
     it('become one report for the subject, nesting each bundle report, extensions naming what they prove', async () => {
-      const reports = await judge(verifier(policy(provenance)), [
+      const reports = await judge(await verifier(policy(provenance)), [
         bundleInput(SIGN_PREDICATE),
         bundleInput(SLSA),
       ]);
@@ -188,7 +188,7 @@ describe('combineCosignReports', () => {
     it.each(['all', 'any'] as const)(
       'deny a signature without the required attestation under %s',
       async (rule) => {
-        const [report] = await judge(verifier(policy(provenance)), [bundleInput(SIGN_PREDICATE)], rule);
+        const [report] = await judge(await verifier(policy(provenance)), [bundleInput(SIGN_PREDICATE)], rule);
         expect(report).toMatchObject({
           isSuccess: false,
           message: `no matching signatures: trust policy "default" requires an attestation of predicate type ${SLSA}; none was found among the 1 bundle(s) of the image`,
@@ -198,7 +198,7 @@ describe('combineCosignReports', () => {
     );
 
     it('ignore an authentic attestation of an unlisted type under all, nesting it as judged', async () => {
-      const reports = await judge(verifier(policy(provenance)), [
+      const reports = await judge(await verifier(policy(provenance)), [
         bundleInput(SIGN_PREDICATE),
         bundleInput(SLSA),
         bundleInput(CUSTOM),
@@ -223,7 +223,7 @@ describe('combineCosignReports', () => {
         },
       ];
       const [report] = await judge(
-        verifier(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions }] })),
+        await verifier(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions }] })),
         [bundleInput(SLSA)],
       );
       expect(report?.message).toBe(
@@ -239,19 +239,19 @@ describe('combineCosignReports', () => {
         ],
         count: 2,
       });
-      const both = await judge(verifier(two), [
+      const both = await judge(await verifier(two), [
         bundleInput(SIGN_PREDICATE, firstKey.privateKey),
         bundleInput(SIGN_PREDICATE, secondKey.privateKey),
       ]);
       expect(both[0]).toMatchObject({ isSuccess: true, extensions: { count: 2 } });
-      const one = await judge(verifier(two), [bundleInput(SIGN_PREDICATE, firstKey.privateKey)]);
+      const one = await judge(await verifier(two), [bundleInput(SIGN_PREDICATE, firstKey.privateKey)]);
       expect(one[0]?.message).toBe(
         'no matching signatures: valid signature bundles by 1 of the 2 distinct keys trust policy "default" requires (count)',
       );
     });
 
     it('under required: false turn a failure into a passing report saying so', async () => {
-      const [report] = await judge(verifier(policy({ ...provenance, required: false })), [
+      const [report] = await judge(await verifier(policy({ ...provenance, required: false })), [
         bundleInput(SIGN_PREDICATE),
       ]);
       expect(report?.isSuccess).toBe(true);
@@ -272,7 +272,7 @@ describe('combineCosignReports', () => {
         artifactType: BUNDLE_TYPE,
         nestedReports: [],
       };
-      const reports = await judge(verifier(policy()), [bundleInput(SIGN_PREDICATE)], 'all', [foreign]);
+      const reports = await judge(await verifier(policy()), [bundleInput(SIGN_PREDICATE)], 'all', [foreign]);
       expect(reports[0]?.message).toBe(
         'no matching signatures: every bundle must verify (rule all): bundle registry.example/team/app@sha256:ff: ok',
       );
@@ -289,7 +289,7 @@ describe('combineCosignReports', () => {
       });
 
     it('count: 2 fails with two signatures by the same key, naming the count', async () => {
-      const [report] = await judge(verifier({ ...twoKeys(), count: 2 }), [
+      const [report] = await judge(await verifier({ ...twoKeys(), count: 2 }), [
         sigInput([signedLayer(), signedLayer()]),
       ]);
       expect(report?.isSuccess).toBe(false);
@@ -299,7 +299,7 @@ describe('combineCosignReports', () => {
     });
 
     it('required: false reports a failure without denying', async () => {
-      const [report] = await judge(verifier(policy({ required: false })), [
+      const [report] = await judge(await verifier(policy({ required: false })), [
         sigInput([signedLayer(stranger.privateKey)]),
       ]);
       expect(report?.isSuccess).toBe(true);
@@ -310,7 +310,7 @@ describe('combineCosignReports', () => {
     });
 
     it('required: false also softens a manifest that cannot be judged at all', async () => {
-      const [report] = await judge(verifier(policy({ required: false })), [sigInput([])]);
+      const [report] = await judge(await verifier(policy({ required: false })), [sigInput([])]);
       expect(report).toMatchObject({
         isSuccess: true,
         message: `cosign verification not required by trust policy "default" (required: false): no matching signatures: signature ${SIG_DIGEST} has no signature layers`,
@@ -333,7 +333,7 @@ describe('combineCosignReports', () => {
         artifactType: SIG_TYPE,
         nestedReports: [],
       };
-      const reports = await judge(verifier(policy()), [bundleInput(SIGN_PREDICATE)], 'all', [sig]);
+      const reports = await judge(await verifier(policy()), [bundleInput(SIGN_PREDICATE)], 'all', [sig]);
       expect(reports).toHaveLength(2);
       expect(reports[0]).toBe(sig);
       expect(reports[1]?.artifactType).toBe(BUNDLE_TYPE);
@@ -342,11 +342,11 @@ describe('combineCosignReports', () => {
 
   describe('no report at all', () => {
     it('stays no report when the policy is required (signature not found)', async () => {
-      expect(await judge(verifier(policy()), [])).toEqual([]);
+      expect(await judge(await verifier(policy()), [])).toEqual([]);
     });
 
     it('is a passing report under required: false', async () => {
-      expect(await judge(verifier(policy({ required: false })), [])).toEqual([
+      expect(await judge(await verifier(policy({ required: false })), [])).toEqual([
         {
           subject: SUBJECT.normalized,
           isSuccess: true,
@@ -366,7 +366,7 @@ describe('combineCosignReports', () => {
 
   describe('a verifier whose keys cannot be loaded', () => {
     it('leaves its failed reports as they are', async () => {
-      const broken = verifier(policy({ keys: [{ $case: 'file', path: join(dir, 'missing.pub') }] }));
+      const broken = await verifier(policy({ keys: [{ $case: 'file', path: join(dir, 'missing.pub') }] }));
       expect(broken.problem).toBeDefined();
       const reports = await judge(broken, [bundleInput(SIGN_PREDICATE)]);
       expect(reports.map((report) => report.isSuccess)).toEqual([false]);
@@ -376,7 +376,7 @@ describe('combineCosignReports', () => {
 
   describe('no trust policy covering the subject', () => {
     it('leaves the reports as they are', async () => {
-      const elsewhere = verifier(policy({ scopes: ['other.example/*'], required: false }));
+      const elsewhere = await verifier(policy({ scopes: ['other.example/*'], required: false }));
       const reports = await judge(elsewhere, [bundleInput(SIGN_PREDICATE)]);
       expect(reports).toHaveLength(1);
       expect(reports[0]?.extensions?.code).toBe('NO_APPLICABLE_POLICY');

@@ -32,28 +32,30 @@ function snapshotOf(...documents: string[]): ConfigSnapshot {
 
 describe('trustMaterialOf', () => {
   describe('one build per snapshot', () => {
-    it('returns the same material, and the same verifiers, every time it is asked', () => {
+    it('returns the same material, and the same verifiers, every time it is asked', async () => {
       const snapshot = snapshotOf(STORE, BROKEN_COSIGN);
-      const material = trustMaterialOf(snapshot);
-      expect(trustMaterialOf(snapshot)).toBe(material);
+      const material = await trustMaterialOf(snapshot);
+      expect(await trustMaterialOf(snapshot)).toBe(material);
       const view = toNamespaceView(snapshot, undefined);
       const [verifier] = material.verifiersFor(view);
       expect(verifier).toBeDefined();
       expect(material.verifiersFor(view)[0]).toBe(verifier);
     });
 
-    it('shares the build with the per-resource check the Kubernetes status uses', () => {
+    it('shares the build with the per-resource check the Kubernetes status uses', async () => {
       const snapshot = snapshotOf(STORE, BROKEN_COSIGN);
       const [config] = snapshot.verifiers;
       if (config === undefined) throw new Error('the snapshot has no verifier');
-      const checked = verifierOf(config);
-      expect(trustMaterialOf(snapshot).verifiersFor(toNamespaceView(snapshot, undefined))).toEqual([checked]);
+      const checked = await verifierOf(config);
+      expect((await trustMaterialOf(snapshot)).verifiersFor(toNamespaceView(snapshot, undefined))).toEqual([
+        checked,
+      ]);
     });
   });
 
   describe('problems', () => {
-    it('names every verifier that cannot verify anything, found when the material is built', () => {
-      const material = trustMaterialOf(snapshotOf(STORE, BROKEN_COSIGN));
+    it('names every verifier that cannot verify anything, found when the material is built', async () => {
+      const material = await trustMaterialOf(snapshotOf(STORE, BROKEN_COSIGN));
       expect(material.generation).toBe(7);
       expect(material.problems).toHaveLength(1);
       expect(material.problems[0]).toMatchObject({ kind: 'Verifier', name: 'cosign' });

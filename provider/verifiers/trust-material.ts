@@ -4,10 +4,8 @@ import type {
   NamespaceView,
   VerifierConfig,
 } from '../config/index.js';
-import type { SignetError } from '../errors.js';
+import { SignetError } from '../errors.js';
 import { attestingAuthorities, createAttestorVerifier } from './attestor/index.js';
-import { createCosignVerifier } from './cosign/index.js';
-import { createNotationVerifier } from './notation/index.js';
 import type { ArtifactVerifier } from './verifier.types.js';
 
 /** A configuration problem only building a verifier shows (a key file missing, a trust policy rule broken). */
@@ -32,21 +30,35 @@ export interface TrustMaterial {
 
 // One build per configuration object: a Verifier the Kubernetes source checks before publishing (its status) is
 // the very object the published snapshot holds, so the check and the snapshot's trust material share the build.
-const builtVerifiers = new WeakMap<VerifierConfig, ArtifactVerifier>();
+// Builds are promises kept from the first call, so callers that ask while one is under way share it.
+const builtVerifiers = new WeakMap<VerifierConfig, Promise<ArtifactVerifier>>();
 const builtAttestors = new WeakMap<AttestationAuthorityConfig, ArtifactVerifier>();
-const builtMaterial = new WeakMap<ConfigSnapshot, TrustMaterial>();
+const builtMaterial = new WeakMap<ConfigSnapshot, Promise<TrustMaterial>>();
 
-function buildVerifier(config: VerifierConfig): ArtifactVerifier {
+/**
+ * Builds the verifier of one Verifier resource. Each family is imported only when a Verifier of its type is configured:
+ * cosign's modules pull Sigstore (@sigstore/*), which a notation-only configuration never loads.
+ */
+async function buildVerifier(config: VerifierConfig): Promise<ArtifactVerifier> {
   switch (config.type) {
-    case 'notation':
+    case 'notation': {
+      const { createNotationVerifier } = await import('./notation/index.js');
       return createNotationVerifier(config);
-    case 'cosign':
+    }
+    case 'cosign': {
+      const { createCosignVerifier } = await import('./cosign/index.js');
       return createCosignVerifier(config);
+    }
   }
 }
 
-/** The verifier of one Verifier resource, built on first use and kept with the configuration object. */
-export function verifierOf(config: VerifierConfig): ArtifactVerifier {
+/**
+ * The verifier of one Verifier resource, built on first use and kept with the configuration object. Material that
+ * cannot be loaded gives a verifier with `problem` set (it fails every artifact); the promise rejects only when the
+ * build itself fails (its module does not load), and then so does the snapshot's trust material: every request
+ * under it is an error, never an allow.
+ */
+export function verifierOf(config: VerifierConfig): Promise<ArtifactVerifier> {
   let verifier = builtVerifiers.get(config);
   if (verifier === undefined) {
     verifier = buildVerifier(config);
@@ -64,8 +76,11 @@ function attestorOf(authority: AttestationAuthorityConfig): ArtifactVerifier {
   return verifier;
 }
 
-/** The trust material of `snapshot`, built on the first call for that snapshot and shared by every later one. */
-export function trustMaterialOf(snapshot: ConfigSnapshot): TrustMaterial {
+/**
+ * The trust material of `snapshot`, built on the first call for that snapshot and shared by every later one (a
+ * request that arrives while it is being built awaits the same build).
+ */
+export function trustMaterialOf(snapshot: ConfigSnapshot): Promise<TrustMaterial> {
   let material = builtMaterial.get(snapshot);
   if (material === undefined) {
     material = buildTrustMaterial(snapshot);
@@ -74,10 +89,16 @@ export function trustMaterialOf(snapshot: ConfigSnapshot): TrustMaterial {
   return material;
 }
 
-function buildTrustMaterial(snapshot: ConfigSnapshot): TrustMaterial {
+async function buildTrustMaterial(snapshot: ConfigSnapshot): Promise<TrustMaterial> {
+  const verifiers = new Map<VerifierConfig, ArtifactVerifier>();
+  const built = await Promise.all(snapshot.verifiers.map(verifierOf));
+  snapshot.verifiers.forEach((config, index) => {
+    const verifier = built[index];
+    if (verifier !== undefined) verifiers.set(config, verifier);
+  });
   const problems: TrustProblem[] = [];
   for (const config of snapshot.verifiers) {
-    const { problem } = verifierOf(config);
+    const problem = verifiers.get(config)?.problem;
     if (problem !== undefined) problems.push({ kind: 'Verifier', name: config.name, error: problem });
   }
   for (const authority of attestingAuthorities(snapshot.attestationPolicies)) {
@@ -85,11 +106,20 @@ function buildTrustMaterial(snapshot: ConfigSnapshot): TrustMaterial {
     if (problem !== undefined)
       problems.push({ kind: 'AttestationAuthority', name: authority.resource.name, error: problem });
   }
+  // Views come from this snapshot; one of another names Verifiers this build does not hold, and fails closed.
+  const verifierFor = (config: VerifierConfig): ArtifactVerifier => {
+    const verifier = verifiers.get(config);
+    if (verifier !== undefined) return verifier;
+    throw new SignetError('INTERNAL', {
+      stage: 'verify',
+      reason: `verifier ${JSON.stringify(config.name)} is not part of configuration generation ${snapshot.generation}`,
+    });
+  };
   return {
     generation: snapshot.generation,
     problems,
     verifiersFor: (view) => [
-      ...view.verifiers.map(verifierOf),
+      ...view.verifiers.map(verifierFor),
       ...attestingAuthorities(view.attestationPolicies).map(attestorOf),
     ],
   };

@@ -73,8 +73,8 @@ describe('sigstore keyless', () => {
     image = await pushImage(registry, REPO, 'v1');
     await cosignSignKeyless('cosign', image);
     layer = await readSignatureLayer(registry, image);
-    trust = readSigstoreTrustedRootFile(mock.trustedRootPath);
-    otherTrust = readSigstoreTrustedRootFile(otherInstance.trustedRootPath);
+    trust = await readSigstoreTrustedRootFile(mock.trustedRootPath);
+    otherTrust = await readSigstoreTrustedRootFile(otherInstance.trustedRootPath);
   });
 
   afterAll(async () => {

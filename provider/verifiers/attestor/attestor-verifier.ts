@@ -2,17 +2,15 @@ import type { AttestationAuthorityConfig } from '../../config/index.js';
 import { SignetError, toSignetError } from '../../errors.js';
 import type { VerifierReport } from '../../verdict/index.js';
 import { ARTIFACT_TYPES, type Descriptor } from '../../registry/index.js';
+// cosign's modules one by one, not its index: these need no Sigstore, which cosign/index.js would load.
+import { parseCosignPublicKeyDer, verifyCosignSignature, type CosignPublicKey } from '../cosign/keys.js';
+import { cosignSignatureLayers, decodeCosignSignature } from '../cosign/signature-layers.js';
 import {
   MAX_SIMPLE_SIGNING_PAYLOAD_BYTES,
-  cosignSignatureLayers,
-  decodeCosignSignature,
   SIMPLE_SIGNING_MEDIA_TYPE,
-  parseCosignPublicKeyDer,
   parseSimpleSigningPayload,
-  verifyCosignSignature,
   verifySimpleSigningPayload,
-  type CosignPublicKey,
-} from '../cosign/index.js';
+} from '../cosign/simple-signing.js';
 import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
 
 /** The `type` of attestor verifiers and their reports; the pipeline judges these reports as kritis does. */

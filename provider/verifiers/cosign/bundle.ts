@@ -4,13 +4,7 @@ import { parseSigstoreBundle } from '../sigstore/index.js';
 import { toDsseEnvelope, type DsseEnvelope } from './dsse.js';
 import { isJsonObject, parseUntrustedJson } from './untrusted-json.js';
 
-/** Media types of Sigstore bundles (v0.1–v0.3); cosign v3 attaches v0.3 bundles as OCI referrers. */
-export const SIGSTORE_BUNDLE_MEDIA_TYPES: readonly string[] = [
-  'application/vnd.dev.sigstore.bundle+json;version=0.1',
-  'application/vnd.dev.sigstore.bundle+json;version=0.2',
-  'application/vnd.dev.sigstore.bundle+json;version=0.3',
-  'application/vnd.dev.sigstore.bundle.v0.3+json',
-];
+export { SIGSTORE_BUNDLE_MEDIA_TYPES } from './policy-terms.js';
 
 /** A cosign bundle layer: the parsed bundle and, for DSSE bundles, the envelope read strictly from the JSON. */
 export interface CosignBundle {

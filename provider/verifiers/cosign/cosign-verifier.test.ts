@@ -213,7 +213,7 @@ describe('createCosignVerifier', () => {
   describe('a valid signature by a trusted key', () => {
     it('passes with a Ratify-shaped report naming the signature and key', async () => {
       const layer = signedLayer();
-      const report = await createCosignVerifier(withPolicies(policy())).verify(input([layer]));
+      const report = await (await createCosignVerifier(withPolicies(policy()))).verify(input([layer]));
       expect(report).toEqual({
         subject: `registry.example/team/app@${SIG_DIGEST}`,
         isSuccess: true,
@@ -240,16 +240,16 @@ describe('createCosignVerifier', () => {
     });
 
     it('passes when one of several signatures is valid (cosign: any signature)', async () => {
-      const report = await createCosignVerifier(withPolicies(policy())).verify(
-        input([signedLayer({ key: stranger.privateKey }), signedLayer()]),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies(policy()))
+      ).verify(input([signedLayer({ key: stranger.privateKey }), signedLayer()]));
       expect(report.isSuccess).toBe(true);
       expect(report.extensions?.signatures).toMatchObject([{ isSuccess: false }, { isSuccess: true }]);
     });
 
     it("passes with Ratify's legacy key parameter (no rekorURL: no transparency log)", async () => {
-      const report = await createCosignVerifier(
-        config({ $case: 'legacy', key: trustedPath, rekorURL: undefined }),
+      const report = await (
+        await createCosignVerifier(config({ $case: 'legacy', key: trustedPath, rekorURL: undefined }))
       ).verify(input([signedLayer()]));
       expect(report.isSuccess).toBe(true);
     });
@@ -286,7 +286,7 @@ describe('createCosignVerifier', () => {
         `layer media type is application/json, expected ${SIMPLE_SIGNING_MEDIA_TYPE}`,
       ],
     ])('fails %s: no matching signatures', async (_name, layer, reason) => {
-      const report = await createCosignVerifier(withPolicies(policy())).verify(input([layer()]));
+      const report = await (await createCosignVerifier(withPolicies(policy()))).verify(input([layer()]));
       expect(report.isSuccess).toBe(false);
       expect(report.message).toBe(`no matching signatures: ${reason}`);
     });
@@ -294,9 +294,9 @@ describe('createCosignVerifier', () => {
     it('fails a payload larger than the limit without fetching it', async () => {
       const layer = signedLayer();
       const big = { ...layer, descriptor: { ...layer.descriptor, size: 10 * 1024 * 1024 } };
-      const report = await createCosignVerifier(withPolicies(policy())).verify(
-        input([big], () => Promise.reject(new Error('fetched'))),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies(policy()))
+      ).verify(input([big], () => Promise.reject(new Error('fetched'))));
       expect(report.message).toMatch(
         /^no matching signatures: simple-signing payload of 10485760 bytes exceeds/,
       );
@@ -304,15 +304,17 @@ describe('createCosignVerifier', () => {
 
     it('fails a manifest with more layers than the limit', async () => {
       const layer = signedLayer();
-      const report = await createCosignVerifier(withPolicies(policy())).verify(
-        input(Array.from({ length: MAX_SIGNATURE_LAYERS + 1 }, () => layer)),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies(policy()))
+      ).verify(input(Array.from({ length: MAX_SIGNATURE_LAYERS + 1 }, () => layer)));
       expect(report.message).toMatch(/^no matching signatures: signature .* has 129 layers, more than 128/);
       expect(report.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED' });
     });
 
     it('names every signature when several fail', async () => {
-      const report = await createCosignVerifier(withPolicies(policy())).verify(
+      const report = await (
+        await createCosignVerifier(withPolicies(policy()))
+      ).verify(
         input([
           signedLayer({ key: stranger.privateKey }),
           signedLayer({ annotations: { [COSIGN_SIGNATURE_ANNOTATION]: '' } }),
@@ -326,9 +328,9 @@ describe('createCosignVerifier', () => {
 
   describe('transparency log (tLogVerify: true, Ratify default)', () => {
     it('fails closed without a Rekor bundle, saying how to verify with keys only', async () => {
-      const report = await createCosignVerifier(withPolicies(policy({ tLogVerify: true }))).verify(
-        input([signedLayer()]),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies(policy({ tLogVerify: true })))
+      ).verify(input([signedLayer()]));
       expect(report.message).toMatch(
         /tLogVerify: true but the signature has no Rekor bundle .*set tLogVerify: false/,
       );
@@ -336,9 +338,9 @@ describe('createCosignVerifier', () => {
 
     it('fails closed with a Rekor bundle but no trusted root to check it with, naming trustedRootPath', async () => {
       const layer = signedLayer({ annotations: { [COSIGN_BUNDLE_ANNOTATION]: '{}' } });
-      const report = await createCosignVerifier(withPolicies(policy({ tLogVerify: true }))).verify(
-        input([layer]),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies(policy({ tLogVerify: true })))
+      ).verify(input([layer]));
       expect(report.message).toMatch(
         /tLogVerify: true but no trustedRootPath .*set trustedRootPath or tLogVerify: false/,
       );
@@ -356,8 +358,8 @@ describe('createCosignVerifier', () => {
     });
 
     it('judges a .sig layer under a keyless policy by its Fulcio certificate, which a key signature lacks', async () => {
-      const report = await createCosignVerifier(
-        withPolicies(policy({ keys: [], keyless: keyless(productionRootPath) })),
+      const report = await (
+        await createCosignVerifier(withPolicies(policy({ keys: [], keyless: keyless(productionRootPath) })))
       ).verify(input([signedLayer()]));
       expect(report.message).toBe(
         'no matching signatures: certificate chain: the layer has no dev.sigstore.cosign/certificate annotation',
@@ -368,15 +370,17 @@ describe('createCosignVerifier', () => {
       const layer = signedLayer({
         annotations: { [COSIGN_BUNDLE_ANNOTATION]: '{"SignedEntryTimestamp":"AAAA"}' },
       });
-      const report = await createCosignVerifier(
-        withPolicies(policy({ tLogVerify: true, trustedRootPath: productionRootPath })),
+      const report = await (
+        await createCosignVerifier(
+          withPolicies(policy({ tLogVerify: true, trustedRootPath: productionRootPath })),
+        )
       ).verify(input([layer]));
       expect(report.message).toBe('no matching signatures: SET: Rekor bundle has no Payload');
     });
 
     it('refuses a key-signed bundle under a keyless policy', async () => {
-      const report = await createCosignVerifier(
-        withPolicies(policy({ keys: [], keyless: keyless(productionRootPath) })),
+      const report = await (
+        await createCosignVerifier(withPolicies(policy({ keys: [], keyless: keyless(productionRootPath) })))
       ).verify(input([dsseLayer({ bundle: true })], undefined, BUNDLE_TYPE));
       expect(report.message).toMatch(/^no matching signatures: (public key|bundle): /);
     });
@@ -384,7 +388,7 @@ describe('createCosignVerifier', () => {
 
   describe('trust policy selection and configuration problems', () => {
     it('uses the policy whose scope covers the repository', async () => {
-      const verifier = createCosignVerifier(
+      const verifier = await createCosignVerifier(
         withPolicies(
           policy({ name: 'other', scopes: ['registry.example/other/*'], keys: [] }),
           policy({ name: 'team', scopes: ['registry.example/team/*'] }),
@@ -396,8 +400,8 @@ describe('createCosignVerifier', () => {
     });
 
     it('fails when no scope covers the repository', async () => {
-      const report = await createCosignVerifier(
-        withPolicies(policy({ scopes: ['registry.example/other/*'] })),
+      const report = await (
+        await createCosignVerifier(withPolicies(policy({ scopes: ['registry.example/other/*'] })))
       ).verify(input([signedLayer()]));
       expect(report).toMatchObject({ isSuccess: false, extensions: { code: 'NO_APPLICABLE_POLICY' } });
       expect(report.message).toBe(
@@ -414,16 +418,16 @@ describe('createCosignVerifier', () => {
         ctLogVerify: true,
         trustedRootPath: undefined,
       };
-      const report = await createCosignVerifier(withPolicies(policy({ keys: [], keyless }))).verify(
-        input([signedLayer()]),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies(policy({ keys: [], keyless })))
+      ).verify(input([signedLayer()]));
       expect(report.message).toBe(
         'no matching signatures: trust policy "default": keyless verification needs keyless.trustedRootPath (a trusted_root.json with the Fulcio CA and Rekor keys); signet does not fetch the public-good Sigstore TUF root',
       );
     });
 
-    it('reports an unreadable trusted root as a load-time problem', () => {
-      const verifier = createCosignVerifier(
+    it('reports an unreadable trusted root as a load-time problem', async () => {
+      const verifier = await createCosignVerifier(
         withPolicies(policy({ trustedRootPath: join(dir, 'absent-trusted-root.json') })),
       );
       expect(verifier.problem).toMatchObject({ code: 'CONFIG_INVALID' });
@@ -433,7 +437,7 @@ describe('createCosignVerifier', () => {
     });
 
     it('reports an unreadable key file as a load-time problem and fails every signature', async () => {
-      const verifier = createCosignVerifier(
+      const verifier = await createCosignVerifier(
         withPolicies(policy({ keys: [{ $case: 'file', path: join(dir, 'absent.pub') }] })),
       );
       expect(verifier.problem?.code).toBe('CONFIG_INVALID');
@@ -441,7 +445,7 @@ describe('createCosignVerifier', () => {
       expect(report).toMatchObject({ isSuccess: false, extensions: { code: 'CONFIG_INVALID' } });
     });
 
-    it('reports a key provider that holds no keys', () => {
+    it('reports a key provider that holds no keys', async () => {
       const provider: KeyProviderConfig = {
         $case: 'keyProvider',
         resource: { kind: 'KeyManagementProvider', name: 'akv', namespace: undefined, document: undefined },
@@ -451,7 +455,7 @@ describe('createCosignVerifier', () => {
         publicKeys: [],
         azureKeyVault: undefined,
       };
-      const verifier = createCosignVerifier(
+      const verifier = await createCosignVerifier(
         withPolicies(
           policy({ keys: [{ $case: 'provider', provider, keyName: undefined, keyVersion: undefined }] }),
         ),
@@ -472,7 +476,7 @@ describe('createCosignVerifier', () => {
         azureKeyVault: undefined,
         unavailable: 'key signing (latest version) is disabled',
       };
-      const verifier = createCosignVerifier(
+      const verifier = await createCosignVerifier(
         withPolicies(
           policy({ keys: [{ $case: 'provider', provider, keyName: undefined, keyVersion: undefined }] }),
         ),
@@ -485,9 +489,9 @@ describe('createCosignVerifier', () => {
       );
     });
 
-    it("reports Ratify's legacy form without a key (keyless)", () => {
+    it("reports Ratify's legacy form without a key (keyless)", async () => {
       expect(
-        createCosignVerifier(config({ $case: 'legacy', key: undefined, rekorURL: undefined })).problem
+        (await createCosignVerifier(config({ $case: 'legacy', key: undefined, rekorURL: undefined }))).problem
           ?.reason,
       ).toMatch(/keyless verification needs trustPolicies with keyless.trustedRootPath/);
     });
@@ -503,9 +507,9 @@ describe('createCosignVerifier', () => {
       });
 
     it('count: 2 passes with signatures by both keys', async () => {
-      const report = await createCosignVerifier(withPolicies({ ...twoKeys(), count: 2 })).verify(
-        input([signedLayer(), signedLayer({ key: second.privateKey })]),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies({ ...twoKeys(), count: 2 }))
+      ).verify(input([signedLayer(), signedLayer({ key: second.privateKey })]));
       expect(report.isSuccess).toBe(true);
       expect(report.extensions).toMatchObject({ count: 2 });
     });
@@ -518,8 +522,8 @@ describe('createCosignVerifier', () => {
         createCosignVerifier(
           withPolicies(policy(hash === undefined ? {} : { signatureDigestAlgorithm: hash })),
         );
-      expect((await verifier().verify(input([layer]))).isSuccess).toBe(false);
-      expect((await verifier('sha384').verify(input([layer]))).isSuccess).toBe(true);
+      expect((await (await verifier()).verify(input([layer]))).isSuccess).toBe(false);
+      expect((await (await verifier('sha384')).verify(input([layer]))).isSuccess).toBe(true);
     });
 
     it.each([
@@ -542,9 +546,9 @@ describe('createCosignVerifier', () => {
         true,
       ],
     ])('signedIdentity %s', async (_name, signedIdentity, reference, expected) => {
-      const report = await createCosignVerifier(withPolicies(policy({ signedIdentity }))).verify(
-        input([signedLayer(reference === undefined ? {} : { reference })]),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies(policy({ signedIdentity })))
+      ).verify(input([signedLayer(reference === undefined ? {} : { reference })]));
       expect(report.isSuccess).toBe(expected);
     });
   });
@@ -552,8 +556,10 @@ describe('createCosignVerifier', () => {
   describe('attestations (.att DSSE layers)', () => {
     it('passes a valid attestation of an accepted type with a bounded predicate summary', async () => {
       const layer = dsseLayer();
-      const report = await createCosignVerifier(
-        withPolicies(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions: [] }] })),
+      const report = await (
+        await createCosignVerifier(
+          withPolicies(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions: [] }] })),
+        )
       ).verify(input([layer], undefined, ATTESTATION_TYPE));
       expect(report.isSuccess).toBe(true);
       expect(report.extensions?.signatures).toEqual([
@@ -585,8 +591,10 @@ describe('createCosignVerifier', () => {
         /in-toto statement subjects name sha256:9{64}, not the subject's/,
       ],
     ])('fails an attestation %s', async (_name, layer, reason) => {
-      const report = await createCosignVerifier(
-        withPolicies(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions: [] }] })),
+      const report = await (
+        await createCosignVerifier(
+          withPolicies(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions: [] }] })),
+        )
       ).verify(input([layer()], undefined, ATTESTATION_TYPE));
       expect(report.isSuccess).toBe(false);
       expect(report.message).toMatch(reason);
@@ -608,15 +616,19 @@ describe('createCosignVerifier', () => {
           any: [],
         },
       ];
-      const report = await createCosignVerifier(
-        withPolicies(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions }] })),
+      const report = await (
+        await createCosignVerifier(
+          withPolicies(policy({ attestations: [{ predicateType: 'slsaprovenance', conditions }] })),
+        )
       ).verify(input([dsseLayer()], undefined, ATTESTATION_TYPE));
       expect(report.isSuccess).toBe(message === undefined);
       if (message !== undefined) expect(report.message).toBe(message);
     });
 
     it('accepts any predicate type when the policy lists none', async () => {
-      const report = await createCosignVerifier(withPolicies(policy())).verify(
+      const report = await (
+        await createCosignVerifier(withPolicies(policy()))
+      ).verify(
         input([dsseLayer({ predicateType: 'https://example.com/custom/v1' })], undefined, ATTESTATION_TYPE),
       );
       expect(report.isSuccess).toBe(true);
@@ -625,8 +637,10 @@ describe('createCosignVerifier', () => {
 
   describe('Sigstore bundles (cosign v3 referrers)', () => {
     it('passes a cosign v3 signature bundle whatever attestations the policy lists', async () => {
-      const report = await createCosignVerifier(
-        withPolicies(policy({ attestations: [{ predicateType: 'spdx', conditions: [] }] })),
+      const report = await (
+        await createCosignVerifier(
+          withPolicies(policy({ attestations: [{ predicateType: 'spdx', conditions: [] }] })),
+        )
       ).verify(
         input(
           [dsseLayer({ bundle: true, predicateType: 'https://sigstore.dev/cosign/sign/v1', predicate: {} })],
@@ -640,16 +654,16 @@ describe('createCosignVerifier', () => {
     });
 
     it('fails an attestation bundle whose predicate is not an object', async () => {
-      const report = await createCosignVerifier(withPolicies(policy())).verify(
-        input([dsseLayer({ bundle: true, predicate: '{"a":1}' })], undefined, BUNDLE_TYPE),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies(policy()))
+      ).verify(input([dsseLayer({ bundle: true, predicate: '{"a":1}' })], undefined, BUNDLE_TYPE));
       expect(report.message).toBe('no matching signatures: in-toto statement predicate is not a JSON object');
     });
 
     it('fails closed under tLogVerify: true when the bundle has no log entry', async () => {
-      const report = await createCosignVerifier(withPolicies(policy({ tLogVerify: true }))).verify(
-        input([dsseLayer({ bundle: true })], undefined, BUNDLE_TYPE),
-      );
+      const report = await (
+        await createCosignVerifier(withPolicies(policy({ tLogVerify: true })))
+      ).verify(input([dsseLayer({ bundle: true })], undefined, BUNDLE_TYPE));
       expect(report.message).toMatch(
         /tLogVerify: true but the signature has no Rekor bundle \(verificationMaterial.tlogEntries\)/,
       );
@@ -660,7 +674,7 @@ describe('createCosignVerifier', () => {
     it('rethrows a registry failure instead of reporting a verdict', async () => {
       const unavailable = new SignetError('REGISTRY_UNAVAILABLE', { stage: 'verify' });
       await expect(
-        createCosignVerifier(withPolicies(policy())).verify(
+        (await createCosignVerifier(withPolicies(policy()))).verify(
           input([signedLayer()], () => Promise.reject(unavailable)),
         ),
       ).rejects.toBe(unavailable);

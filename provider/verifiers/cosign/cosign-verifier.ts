@@ -2,12 +2,17 @@ import type { CosignVerifierConfig } from '../../config/index.js';
 import { COSIGN_ATTESTATION_ARTIFACT_TYPE } from '../../discover/index.js';
 import { SignetError, toSignetError, type ErrorCode } from '../../errors.js';
 import type { VerifierReport } from '../../verdict/index.js';
-import type { ArtifactVerifier, ArtifactVerifyInput } from '../verifier.types.js';
-import { SIGSTORE_BUNDLE_MEDIA_TYPES } from './bundle.js';
+import type { ArtifactVerifyInput } from '../verifier.types.js';
 import { judgeBundle } from './bundle-proofs.js';
 import type { CosignFinding, CosignVerifier } from './cosign-finding.js';
 import { loadCosignPolicies, type LoadedPolicy } from './loaded-policy.js';
-import { distinctSigningKeys, judgeEntry, type EntryKind, type EntryResult } from './signature-entries.js';
+import {
+  COSIGN_SIGNATURES_REMEDIATION,
+  COSIGN_VERIFIER_TYPE,
+  SIGSTORE_BUNDLE_MEDIA_TYPES,
+  distinctSigningKeys,
+} from './policy-terms.js';
+import { judgeEntry, type EntryKind, type EntryResult } from './signature-entries.js';
 import { cosignSignatureLayers } from './signature-layers.js';
 import { selectCosignTrustPolicy } from './trust-policy.js';
 
@@ -15,7 +20,7 @@ export { MAX_SIGNATURE_LAYERS } from './signature-layers.js';
 
 export { COSIGN_BUNDLE_ANNOTATION, COSIGN_SIGNATURE_ANNOTATION } from './signature-entries.js';
 
-const VERIFIER_TYPE = 'cosign';
+const VERIFIER_TYPE = COSIGN_VERIFIER_TYPE;
 
 function invalid(reason: string): SignetError {
   return new SignetError('SIGNATURE_INVALID', { stage: 'verify', reason });
@@ -74,10 +79,6 @@ function failureReason(results: readonly EntryResult[]): string {
   return `no matching signatures: ${reasons.join('; ')}`;
 }
 
-/** What to do about an artifact whose signatures fall short of its trust policy (policy/ says so for `count`). */
-export const COSIGN_SIGNATURES_REMEDIATION =
-  'Sign the image with a key of the trust policy that covers its repository, or add the signing key to that policy.';
-
 /**
  * cosign's rule for one artifact judged alone: it verifies when a signature by a key of the trust policy is valid;
  * otherwise every reason is named. Whether valid signatures by enough distinct keys were found (Kyverno's `count`,
@@ -133,10 +134,10 @@ async function judgeArtifact(policy: LoadedPolicy, input: ArtifactVerifyInput): 
  * trusted roots are loaded once, here; one that cannot be loaded makes every signature fail with the reason
  * (fail closed) and is shown at load time.
  */
-export function createCosignVerifier(config: CosignVerifierConfig): CosignVerifier {
+export async function createCosignVerifier(config: CosignVerifierConfig): Promise<CosignVerifier> {
   let policies: LoadedPolicy[] | SignetError;
   try {
-    policies = loadCosignPolicies(config);
+    policies = await loadCosignPolicies(config);
   } catch (error) {
     policies = toSignetError(error, 'config');
   }
@@ -191,13 +192,4 @@ export function createCosignVerifier(config: CosignVerifierConfig): CosignVerifi
       return trustPolicyOf(`${subject.registry}/${subject.repository}`);
     },
   };
-}
-
-/** Whether `verifier` is cosign's, whose findings policy combines (policy/cosign-rules.ts) rather than taking its reports as they are. */
-export function isCosignVerifier(verifier: ArtifactVerifier): verifier is CosignVerifier {
-  return (
-    verifier.type === VERIFIER_TYPE &&
-    typeof (verifier as Partial<CosignVerifier>).judge === 'function' &&
-    typeof (verifier as Partial<CosignVerifier>).trustPolicyFor === 'function'
-  );
 }

@@ -1,9 +1,10 @@
+export { COSIGN_BUNDLE_ANNOTATION, createCosignVerifier } from './cosign-verifier.js';
 export {
-  COSIGN_BUNDLE_ANNOTATION,
   COSIGN_SIGNATURES_REMEDIATION,
-  createCosignVerifier,
+  COSIGN_VERIFIER_TYPE,
+  distinctSigningKeys,
   isCosignVerifier,
-} from './cosign-verifier.js';
+} from './policy-terms.js';
 export type { CosignFinding, CosignTrustTerms, CosignVerifier } from './cosign-finding.js';
 export {
   bundlesFailureCode,
@@ -12,7 +13,7 @@ export {
   type BundleVerdict,
   type JudgedBundle,
 } from './bundle-proofs.js';
-export { distinctSigningKeys, type EntryResult } from './signature-entries.js';
+export type { EntryResult } from './signature-entries.js';
 export {
   COSIGN_SIGNATURE_ANNOTATION,
   MAX_SIGNATURE_LAYERS,

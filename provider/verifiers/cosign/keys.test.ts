@@ -72,6 +72,16 @@ function configReason(run: () => unknown): string {
   throw new Error('expected CONFIG_INVALID');
 }
 
+async function configReasonOf(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof SignetError && error.code === 'CONFIG_INVALID') return error.reason;
+    throw error;
+  }
+  throw new Error('expected CONFIG_INVALID');
+}
+
 describe('verifyCosignSignature', () => {
   describe.each(CASES)('$name', ({ keys, sign: signWith, description }) => {
     const pair = keys();
@@ -139,26 +149,33 @@ describe('readCosignPublicKeyFile', () => {
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('reads a PEM PUBLIC KEY', () => {
+    it('reads a PEM PUBLIC KEY', async () => {
       const path = join(dir, 'cosign.pub');
       writeFileSync(
         path,
         generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }),
       );
-      expect(readCosignPublicKeyFile(path)).toMatchObject({ source: `file:${path}`, algorithm: 'ecdsa' });
+      expect(await readCosignPublicKeyFile(path)).toMatchObject({
+        source: `file:${path}`,
+        algorithm: 'ecdsa',
+      });
     });
 
-    it('rejects a missing file, a private key and an oversized file', () => {
-      expect(configReason(() => readCosignPublicKeyFile(join(dir, 'absent.pub')))).toMatch(/cannot be read/);
+    it('rejects a missing file, a private key and an oversized file', async () => {
+      expect(await configReasonOf(() => readCosignPublicKeyFile(join(dir, 'absent.pub')))).toMatch(
+        /cannot be read/,
+      );
       const privatePath = join(dir, 'cosign.key');
       writeFileSync(
         privatePath,
         generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }),
       );
-      expect(configReason(() => readCosignPublicKeyFile(privatePath))).toMatch(/is not a PEM "PUBLIC KEY"/);
+      expect(await configReasonOf(() => readCosignPublicKeyFile(privatePath))).toMatch(
+        /is not a PEM "PUBLIC KEY"/,
+      );
       const bigPath = join(dir, 'big.pub');
       writeFileSync(bigPath, Buffer.alloc(70 * 1024, 0x41));
-      expect(configReason(() => readCosignPublicKeyFile(bigPath))).toMatch(/more than 65536/);
+      expect(await configReasonOf(() => readCosignPublicKeyFile(bigPath))).toMatch(/more than 65536/);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { createPublicKey, constants, verify, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import type { CosignDigestAlgorithm } from '../../config/index.js';
 import { SignetError } from '../../errors.js';
 
@@ -69,14 +69,14 @@ export function parseCosignPublicKeyDer(source: string, der: Uint8Array): Cosign
 }
 
 /** A PEM `PUBLIC KEY` file, as `cosign generate-key-pair` and `cosign import-key-pair` write `cosign.pub`. */
-export function readCosignPublicKeyFile(path: string): CosignPublicKey {
+export async function readCosignPublicKeyFile(path: string): Promise<CosignPublicKey> {
   const source = `file:${path}`;
   let pem: string;
   try {
-    const size = statSync(path).size;
+    const { size } = await stat(path);
     if (size > MAX_PUBLIC_KEY_FILE_BYTES)
       throw new Error(`${size} bytes, more than ${MAX_PUBLIC_KEY_FILE_BYTES}`);
-    pem = readFileSync(path, 'utf8');
+    pem = await readFile(path, 'utf8');
   } catch (error) {
     throw configError(source, `cannot be read: ${error instanceof Error ? error.message : String(error)}`);
   }

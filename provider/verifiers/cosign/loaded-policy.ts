@@ -46,11 +46,14 @@ export interface LoadedKeyless {
 /** Trusted roots by path, so policies sharing one read it once. */
 type TrustedRoots = Map<string, SigstoreTrustMaterial>;
 
-function trustedRoot(roots: TrustedRoots, path: string | undefined): SigstoreTrustMaterial | undefined {
+async function trustedRoot(
+  roots: TrustedRoots,
+  path: string | undefined,
+): Promise<SigstoreTrustMaterial | undefined> {
   if (path === undefined) return undefined;
   const known = roots.get(path);
   if (known !== undefined) return known;
-  const material = readSigstoreTrustedRootFile(path);
+  const material = await readSigstoreTrustedRootFile(path);
   roots.set(path, material);
   return material;
 }
@@ -95,21 +98,30 @@ function unavailableProvider(policy: CosignTrustPolicy<KeyProviderConfig>): stri
   return undefined;
 }
 
-function loadPolicy(policy: CosignTrustPolicy<KeyProviderConfig>, roots: TrustedRoots): LoadedPolicy {
+/** The policy's keys in the order it lists them; the first that cannot be loaded is thrown. */
+async function keysOfPolicy(policy: CosignTrustPolicy<KeyProviderConfig>): Promise<CosignPublicKey[]> {
+  const keys: CosignPublicKey[] = [];
+  for (const ref of policy.keys) {
+    if (ref.$case === 'file') keys.push(await readCosignPublicKeyFile(ref.path));
+    else keys.push(...keysOfProvider(ref.provider));
+  }
+  return keys;
+}
+
+async function loadPolicy(
+  policy: CosignTrustPolicy<KeyProviderConfig>,
+  roots: TrustedRoots,
+): Promise<LoadedPolicy> {
   const providerUnavailable = unavailableProvider(policy);
-  const keys =
-    providerUnavailable !== undefined
-      ? []
-      : policy.keys.flatMap((ref) =>
-          ref.$case === 'file' ? [readCosignPublicKeyFile(ref.path)] : keysOfProvider(ref.provider),
-        );
+  const keys = providerUnavailable !== undefined ? [] : await keysOfPolicy(policy);
+  const trustMaterial = await trustedRoot(roots, policy.keyless?.trustedRootPath ?? policy.trustedRootPath);
   return {
     name: policy.name,
     scopes: policy.scopes,
     keys,
     tLogVerify: policy.tLogVerify,
     keyless: policy.keyless === undefined ? undefined : toLoadedKeyless(policy.keyless),
-    trustMaterial: trustedRoot(roots, policy.keyless?.trustedRootPath ?? policy.trustedRootPath),
+    trustMaterial,
     unavailable:
       providerUnavailable ??
       (policy.keyless !== undefined && policy.keyless.trustedRootPath === undefined
@@ -127,10 +139,15 @@ function loadPolicy(policy: CosignTrustPolicy<KeyProviderConfig>, roots: Trusted
 }
 
 /** Every trust policy of a cosign Verifier; Ratify's legacy form is one key file for every repository. */
-export function loadCosignPolicies(config: CosignVerifierConfig): LoadedPolicy[] {
+export async function loadCosignPolicies(config: CosignVerifierConfig): Promise<LoadedPolicy[]> {
   const mode = config.mode;
   const roots: TrustedRoots = new Map();
-  if (mode.$case === 'trustPolicies') return mode.trustPolicies.map((policy) => loadPolicy(policy, roots));
+  if (mode.$case === 'trustPolicies') {
+    // One after another: policies sharing a trusted root read it once (`roots`), and the first failure is reported.
+    const loaded: LoadedPolicy[] = [];
+    for (const policy of mode.trustPolicies) loaded.push(await loadPolicy(policy, roots));
+    return loaded;
+  }
   if (mode.key === undefined) {
     throw new SignetError('CONFIG_INVALID', {
       stage: 'config',
@@ -142,7 +159,7 @@ export function loadCosignPolicies(config: CosignVerifierConfig): LoadedPolicy[]
     {
       name: 'default',
       scopes: ['*'],
-      keys: [readCosignPublicKeyFile(mode.key)],
+      keys: [await readCosignPublicKeyFile(mode.key)],
       // Ratify's legacy form consults Rekor only when `rekorURL` is set.
       tLogVerify: mode.rekorURL !== undefined,
       keyless: undefined,

@@ -400,13 +400,6 @@ function toSigstoreFacts(signer: SigstoreSigner): Partial<EntryResult> {
   };
 }
 
-/** Keys with at least one valid signature among `results`, each once: what Kyverno's `count` counts. */
-export function distinctSigningKeys(results: readonly EntryResult[]): Set<string> {
-  return new Set(
-    results.flatMap((result) => (result.isSuccess && result.key !== undefined ? [result.key] : [])),
-  );
-}
-
 /** Judges one signature layer; a verdict becomes a failed result, anything else (registry, timeout) is rethrown. */
 export async function judgeEntry(
   kind: EntryKind,

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyProviderConfig, NotationVerifierConfig } from '../../config/index.js';
 import { SignetError, toSignetError } from '../../errors.js';
@@ -31,12 +31,14 @@ function filesOfProviders(providers: readonly KeyProviderConfig[]): StoreFile[] 
 }
 
 /** Ratify's `verificationCerts`: certificate files, or directories of them (not recursive). */
-function filesOfPaths(paths: readonly string[]): StoreFile[] {
+async function filesOfPaths(paths: readonly string[]): Promise<StoreFile[]> {
   const files: StoreFile[] = [];
   for (const path of paths) {
     let entries: string[];
     try {
-      entries = statSync(path).isDirectory() ? readdirSync(path).map((name) => join(path, name)) : [path];
+      entries = (await stat(path)).isDirectory()
+        ? (await readdir(path)).map((name) => join(path, name))
+        : [path];
     } catch {
       continue; // An absent path contributes nothing; an empty store is reported by parseTrustStores.
     }
@@ -47,7 +49,7 @@ function filesOfPaths(paths: readonly string[]): StoreFile[] {
           reason: `verificationCerts hold more than ${MAX_CERTIFICATE_FILES} files`,
         });
       }
-      if (statSync(entry).isFile()) files.push({ name: entry, bytes: readFileSync(entry) });
+      if ((await stat(entry)).isFile()) files.push({ name: entry, bytes: await readFile(entry) });
     }
   }
   return files;
@@ -58,7 +60,7 @@ function filesOfPaths(paths: readonly string[]): StoreFile[] {
  * Ratify's legacy form (`certs: [providers]`) and `verificationCerts` serve every store of that name the
  * trust policy refers to, since Ratify does not type them.
  */
-function buildTrustStores(config: NotationVerifierConfig): TrustStores {
+async function buildTrustStores(config: NotationVerifierConfig): Promise<TrustStores> {
   const referenced = new Map<string, { type: TrustStoreType; name: string }>();
   for (const statement of config.trustPolicyDoc.trustPolicies) {
     for (const reference of statement.trustStores ?? []) {
@@ -72,7 +74,7 @@ function buildTrustStores(config: NotationVerifierConfig): TrustStores {
       }
     }
   }
-  const fromPaths = filesOfPaths(config.verificationCerts);
+  const fromPaths = await filesOfPaths(config.verificationCerts);
   const sources: TrustStoreSource[] = [];
   for (const { type, name } of referenced.values()) {
     const bindings = config.verificationCertStores.filter(
@@ -124,7 +126,7 @@ function envelopeLayer(input: ArtifactVerifyInput) {
  * The notation ArtifactVerifier for one Verifier resource. Trust stores and the trust policy are built
  * once, here; a configuration notation would reject makes every signature fail with notation's reason.
  */
-export function createNotationVerifier(config: NotationVerifierConfig): ArtifactVerifier {
+export async function createNotationVerifier(config: NotationVerifierConfig): Promise<ArtifactVerifier> {
   // A Key Vault provider without material (fetch failed, version disabled) is not a configuration mistake: the
   // Verifier stays in force and fails closed, undecided, until the next refresh brings the certificates back.
   const unavailable = config.verificationCertStores
@@ -139,7 +141,7 @@ export function createNotationVerifier(config: NotationVerifierConfig): Artifact
         });
   let policy: { document: TrustPolicyDocument; trustStores: TrustStores } | SignetError;
   try {
-    const trustStores = buildTrustStores(config);
+    const trustStores = await buildTrustStores(config);
     policy = { document: parseTrustPolicyDocument(config.trustPolicyDoc, { trustStores }), trustStores };
   } catch (error) {
     policy = toSignetError(error, 'config');

@@ -88,10 +88,10 @@ describe('sigstore trusted root', () => {
     it('reads a file and names it in errors', async () => {
       const path = join(dir, 'trusted_root.json');
       await writeFile(path, rootWithTlog({ start: '2024-01-01T00:00:00Z' }));
-      expect(readSigstoreTrustedRootFile(path)).toMatchObject({ source: path });
+      expect(await readSigstoreTrustedRootFile(path)).toMatchObject({ source: path });
       let failure: unknown;
       try {
-        readSigstoreTrustedRootFile(join(dir, 'missing.json'));
+        await readSigstoreTrustedRootFile(join(dir, 'missing.json'));
       } catch (error) {
         failure = error;
       }

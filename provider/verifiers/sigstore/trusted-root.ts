@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, VerificationError } from '@sigstore/verify';
@@ -87,20 +87,20 @@ export function parseSigstoreTrustedRoot(bytes: Uint8Array, source = 'inline'): 
 }
 
 /**
- * Reads and parses a trusted root file, refusing files above the size bound before buffering them. Synchronous
- * like the key files beside it: it runs once per configuration snapshot, when verifiers are built.
+ * Reads and parses a trusted root file, refusing files above the size bound before buffering them. It runs once
+ * per configuration snapshot, when verifiers are built (off the request path).
  */
-export function readSigstoreTrustedRootFile(path: string): SigstoreTrustMaterial {
+export async function readSigstoreTrustedRootFile(path: string): Promise<SigstoreTrustMaterial> {
   let bytes: Uint8Array;
   try {
-    const descriptor = openSync(path, 'r');
+    const file = await open(path, 'r');
     try {
-      const { size } = fstatSync(descriptor);
+      const { size } = await file.stat();
       if (size > MAX_TRUSTED_ROOT_BYTES)
         throw invalidRoot(path, `larger than ${MAX_TRUSTED_ROOT_BYTES} bytes`);
-      bytes = readFileSync(descriptor);
+      bytes = await file.readFile();
     } finally {
-      closeSync(descriptor);
+      await file.close();
     }
   } catch (error) {
     if (error instanceof SignetError) throw error;

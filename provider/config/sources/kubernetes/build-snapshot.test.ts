@@ -73,8 +73,8 @@ const options = (extra: Partial<KubernetesSnapshotOptions> = {}): KubernetesSnap
 
 describe('buildKubernetesSnapshot', () => {
   describe('good resources', () => {
-    it('builds the snapshot the file source would, with the given generation and source', () => {
-      const result = buildKubernetesSnapshot(
+    it('builds the snapshot the file source would, with the given generation and source', async () => {
+      const result = await buildKubernetesSnapshot(
         [store, kmp('certs'), notation('verifier-notation', 'certs')],
         options(),
       );
@@ -86,8 +86,8 @@ describe('buildKubernetesSnapshot', () => {
       expect([...result.outcomes.values()].every((outcome) => outcome.$case === 'accepted')).toBe(true);
     });
 
-    it('lists the certificates a key provider holds, for its status', () => {
-      const result = buildKubernetesSnapshot([store, kmp('certs'), notation('v', 'certs')], options());
+    it('lists the certificates a key provider holds, for its status', async () => {
+      const result = await buildKubernetesSnapshot([store, kmp('certs'), notation('v', 'certs')], options());
       const outcome = result.outcomes.get('KeyManagementProvider//certs');
       expect(outcome).toEqual({
         $case: 'accepted',
@@ -105,20 +105,23 @@ describe('buildKubernetesSnapshot', () => {
       });
     });
 
-    it('gives the same fingerprint for the same configuration, whatever the status and server fields', () => {
-      const first = buildKubernetesSnapshot([store, kmp('certs'), notation('v', 'certs')], options());
-      const reordered = buildKubernetesSnapshot(
+    it('gives the same fingerprint for the same configuration, whatever the status and server fields', async () => {
+      const first = await buildKubernetesSnapshot([store, kmp('certs'), notation('v', 'certs')], options());
+      const reordered = await buildKubernetesSnapshot(
         [notation('v', 'certs'), kmp('certs'), store],
         options({ generation: 8 }),
       );
       expect(reordered.fingerprint).toBe(first.fingerprint);
-      const changed = buildKubernetesSnapshot([store, kmp('certs'), notation('v2', 'certs')], options());
+      const changed = await buildKubernetesSnapshot(
+        [store, kmp('certs'), notation('v2', 'certs')],
+        options(),
+      );
       expect(changed.fingerprint).not.toBe(first.fingerprint);
     });
   });
 
   describe('a bad resource', () => {
-    it('is rejected with its field path while the good ones still make the snapshot', () => {
+    it('is rejected with its field path while the good ones still make the snapshot', async () => {
       const broken = object(
         'Verifier',
         { name: 'broken' },
@@ -128,7 +131,7 @@ describe('buildKubernetesSnapshot', () => {
           parameters: { trustPolicyDoc: { version: '2.0', trustPolicies: [] } },
         },
       );
-      const result = buildKubernetesSnapshot(
+      const result = await buildKubernetesSnapshot(
         [store, kmp('certs'), notation('good', 'certs'), broken],
         options(),
       );
@@ -140,8 +143,8 @@ describe('buildKubernetesSnapshot', () => {
       );
     });
 
-    it('takes down the verifiers that use it, each with the reason', () => {
-      const result = buildKubernetesSnapshot(
+    it('takes down the verifiers that use it, each with the reason', async () => {
+      const result = await buildKubernetesSnapshot(
         [
           store,
           kmp('certs'),
@@ -159,12 +162,14 @@ describe('buildKubernetesSnapshot', () => {
       expect(result.snapshot?.verifiers.map((v) => v.resource.name)).toEqual(['good']);
     });
 
-    it('rejects a verifier whose own rules fail (verifierProblem) and keeps the others', () => {
-      const verifierProblem = (verifier: VerifierConfig): string | undefined =>
-        verifier.resource.name === 'seed'
-          ? 'trust policy "default": trustedIdentities must not be empty'
-          : undefined;
-      const result = buildKubernetesSnapshot(
+    it('rejects a verifier whose own rules fail (verifierProblem) and keeps the others', async () => {
+      const verifierProblem = (verifier: VerifierConfig): Promise<string | undefined> =>
+        Promise.resolve(
+          verifier.resource.name === 'seed'
+            ? 'trust policy "default": trustedIdentities must not be empty'
+            : undefined,
+        );
+      const result = await buildKubernetesSnapshot(
         [store, kmp('certs'), notation('seed', 'certs'), notation('good', 'certs')],
         options({ verifierProblem }),
       );
@@ -175,8 +180,8 @@ describe('buildKubernetesSnapshot', () => {
       expect(result.snapshot?.verifiers.map((v) => v.resource.name)).toEqual(['good']);
     });
 
-    it('leaves no snapshot when no Verifier is left, and says why', () => {
-      const result = buildKubernetesSnapshot([store, kmp('certs')], options());
+    it('leaves no snapshot when no Verifier is left, and says why', async () => {
+      const result = await buildKubernetesSnapshot([store, kmp('certs')], options());
       expect(result.snapshot).toBeUndefined();
       expect(result.error?.code).toBe('CONFIG_INVALID');
       expect(result.error?.message).toContain('no Verifier is defined');
@@ -184,7 +189,7 @@ describe('buildKubernetesSnapshot', () => {
   });
 
   describe('namespaced resources', () => {
-    it('apply to their namespace only; other namespaces get the cluster-wide ones', () => {
+    it('apply to their namespace only; other namespaces get the cluster-wide ones', async () => {
       const namespacedKmp = object(
         'NamespacedKeyManagementProvider',
         { name: 'team-certs', namespace: 'team-a' },
@@ -193,7 +198,7 @@ describe('buildKubernetesSnapshot', () => {
           parameters: { contentType: 'certificate', value: CA_PEM },
         },
       );
-      const result = buildKubernetesSnapshot(
+      const result = await buildKubernetesSnapshot(
         [
           store,
           kmp('certs'),
@@ -220,7 +225,7 @@ describe('buildKubernetesSnapshot', () => {
           }
         : undefined;
 
-    it('read a key provider value from valueFrom.secretKeyRef, and a change of the Secret changes the fingerprint', () => {
+    it('read a key provider value from valueFrom.secretKeyRef, and a change of the Secret changes the fingerprint', async () => {
       const fromSecret = object(
         'KeyManagementProvider',
         { name: 'certs' },
@@ -232,12 +237,12 @@ describe('buildKubernetesSnapshot', () => {
           },
         },
       );
-      const result = buildKubernetesSnapshot(
+      const result = await buildKubernetesSnapshot(
         [store, fromSecret, notation('v', 'certs')],
         options({ secrets }),
       );
       expect(result.snapshot?.keyManagementProviders[0]?.certificates).toHaveLength(1);
-      const rotated = buildKubernetesSnapshot(
+      const rotated = await buildKubernetesSnapshot(
         [store, fromSecret, notation('v', 'certs')],
         options({
           secrets: () => ({ 'ca.crt': Buffer.from(`${CA_PEM}\n`).toString('base64') }),
@@ -246,7 +251,7 @@ describe('buildKubernetesSnapshot', () => {
       expect(rotated.fingerprint).not.toBe(result.fingerprint);
     });
 
-    it('reject a reference to a missing key or Secret with the field that holds it', () => {
+    it('reject a reference to a missing key or Secret with the field that holds it', async () => {
       const missingKey = object(
         'KeyManagementProvider',
         { name: 'certs' },
@@ -263,7 +268,7 @@ describe('buildKubernetesSnapshot', () => {
           parameters: { valueFrom: { secretKeyRef: { name: 'gone', key: 'ca.crt' } } },
         },
       );
-      const result = buildKubernetesSnapshot(
+      const result = await buildKubernetesSnapshot(
         [store, missingKey, missingSecret, notation('v', 'certs')],
         options({ secrets }),
       );
@@ -303,8 +308,8 @@ describe('buildKubernetesSnapshot', () => {
       { attestationAuthorityNames: ['demo-aa'] },
     );
 
-    it('make a kritis-only snapshot whose policy applies in its namespace; the authority lists its key', () => {
-      const result = buildKubernetesSnapshot(
+    it('make a kritis-only snapshot whose policy applies in its namespace; the authority lists its key', async () => {
+      const result = await buildKubernetesSnapshot(
         [store, authority(Buffer.from(RSA_PEM).toString('base64')), policy],
         options(),
       );
@@ -323,8 +328,8 @@ describe('buildKubernetesSnapshot', () => {
       expect(result.outcomes.get('GenericAttestationPolicy/team-a/demo-gap')?.$case).toBe('accepted');
     });
 
-    it('reject an authority with a bad key, while the policy naming it stays in force and attests nothing', () => {
-      const result = buildKubernetesSnapshot([store, authority('bm90IGEga2V5'), policy], options());
+    it('reject an authority with a bad key, while the policy naming it stays in force and attests nothing', async () => {
+      const result = await buildKubernetesSnapshot([store, authority('bm90IGEga2V5'), policy], options());
       expect(result.outcomes.get('AttestationAuthority//demo-aa')).toEqual({
         $case: 'rejected',
         message: 'spec.publicKeyData: must be a base64-encoded PEM public key (the decoded value is not PEM)',
@@ -338,9 +343,9 @@ describe('buildKubernetesSnapshot', () => {
       ]);
     });
 
-    it('change the fingerprint when a rejected authority is deleted (its policy is then rejected)', () => {
-      const rejected = buildKubernetesSnapshot([store, authority('bm90IGEga2V5'), policy], options());
-      const deleted = buildKubernetesSnapshot(
+    it('change the fingerprint when a rejected authority is deleted (its policy is then rejected)', async () => {
+      const rejected = await buildKubernetesSnapshot([store, authority('bm90IGEga2V5'), policy], options());
+      const deleted = await buildKubernetesSnapshot(
         [store, notation('verifier-notation', 'certs'), kmp('certs'), policy],
         options(),
       );
@@ -352,14 +357,14 @@ describe('buildKubernetesSnapshot', () => {
       });
     });
 
-    it('read the authority key from valueFrom.secretKeyRef', () => {
+    it('read the authority key from valueFrom.secretKeyRef', async () => {
       const spec = {
         noteReference: 'namespaces/demo-aa',
         valueFrom: { secretKeyRef: { name: 'kms', key: 'pub.pem' } },
       };
       const secrets: SecretLookup = (_, name) =>
         name === 'kms' ? { 'pub.pem': Buffer.from(RSA_PEM).toString('base64') } : undefined;
-      const result = buildKubernetesSnapshot(
+      const result = await buildKubernetesSnapshot(
         [store, kritis('AttestationAuthority', { name: 'demo-aa' }, spec), policy],
         options({ secrets }),
       );
@@ -407,8 +412,8 @@ describe('buildKubernetesSnapshot', () => {
       }),
     });
 
-    it('lists them for fetching, and puts the fetched certificates in the snapshot and the status inventory', () => {
-      const result = buildKubernetesSnapshot([store, akv, notation('verifier-notation', 'akv')], {
+    it('lists them for fetching, and puts the fetched certificates in the snapshot and the status inventory', async () => {
+      const result = await buildKubernetesSnapshot([store, akv, notation('verifier-notation', 'akv')], {
         ...options(),
         keyVault: keyVault(fetched('v1')),
       });
@@ -425,18 +430,20 @@ describe('buildKubernetesSnapshot', () => {
       expect(outcome?.$case === 'accepted' && outcome.error).toBeUndefined();
     });
 
-    it('makes a new fingerprint when the vault material changes (rotation is a new generation)', () => {
-      const build = (fingerprint: string) =>
-        buildKubernetesSnapshot([store, akv, notation('verifier-notation', 'akv')], {
-          ...options(),
-          keyVault: keyVault(fetched(fingerprint)),
-        }).fingerprint;
-      expect(build('v1')).toBe(build('v1'));
-      expect(build('v2')).not.toBe(build('v1'));
+    it('makes a new fingerprint when the vault material changes (rotation is a new generation)', async () => {
+      const build = async (fingerprint: string) =>
+        (
+          await buildKubernetesSnapshot([store, akv, notation('verifier-notation', 'akv')], {
+            ...options(),
+            keyVault: keyVault(fetched(fingerprint)),
+          })
+        ).fingerprint;
+      expect(await build('v1')).toBe(await build('v1'));
+      expect(await build('v2')).not.toBe(await build('v1'));
     });
 
-    it('keeps an unusable provider and its Verifier in force, its status saying why', () => {
-      const result = buildKubernetesSnapshot([store, akv, notation('verifier-notation', 'akv')], {
+    it('keeps an unusable provider and its Verifier in force, its status saying why', async () => {
+      const result = await buildKubernetesSnapshot([store, akv, notation('verifier-notation', 'akv')], {
         ...options(),
         keyVault: keyVault(fetched('off', 'certificate signing version v1 is disabled')),
       });

@@ -52,7 +52,7 @@ export interface KubernetesSnapshotOptions extends SecretContext {
   readonly generation: number;
   readonly source: string;
   /** Problems only a verifier sees (notation's trust-policy rules): such a Verifier is rejected too. */
-  readonly verifierProblem?: (verifier: VerifierConfig) => string | undefined;
+  readonly verifierProblem?: (verifier: VerifierConfig) => Promise<string | undefined>;
   /** Fetched Key Vault material, put in place of `azurekeyvault` providers' settings. */
   readonly keyVault?: Pick<KeyVaultMaterialSource, 'apply' | 'materialOf'>;
 }
@@ -173,10 +173,10 @@ function describeProblems(problems: readonly ConfigProblem[]): string {
  * missing or rejected key provider, or whose verifier cannot work is rejected with its reasons and
  * the rest still make a configuration. Pure: Secrets come through `options.secrets`.
  */
-export function buildKubernetesSnapshot(
+export async function buildKubernetesSnapshot(
   objects: readonly unknown[],
   options: KubernetesSnapshotOptions,
-): KubernetesSnapshotResult {
+): Promise<KubernetesSnapshotResult> {
   const outcomes = new Map<string, ResourceOutcome>();
   const accepted = new Map<string, ConfigResource>();
   const rawByKey = new Map<string, string>();
@@ -241,7 +241,7 @@ export function buildKubernetesSnapshot(
         break;
       }
       for (const verifier of snapshot.verifiers) {
-        const message = options.verifierProblem?.(verifier);
+        const message = await options.verifierProblem?.(verifier);
         const key = keyOf(verifier);
         if (message !== undefined && key !== undefined)
           byResource.set(key, [{ locator: {}, path: '', message }]);

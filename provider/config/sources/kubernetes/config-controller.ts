@@ -166,12 +166,12 @@ export class KubernetesConfigController implements KubernetesConfigWatcher {
           ...(this.options.keyVault === undefined ? {} : { keyVault: this.options.keyVault }),
         },
       );
-    let result = build();
+    let result = await build();
     if (this.options.keyVault !== undefined) {
       // Vault material is fetched here, off the request path, for providers new or changed since the last build.
       await this.options.keyVault.prepare(result.keyVaultProviders);
       if (this.closed) return;
-      result = build();
+      result = await build();
     }
     if (result.snapshot !== undefined) {
       this.lastErrorMessage = undefined;

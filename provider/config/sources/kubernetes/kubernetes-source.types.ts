@@ -16,7 +16,7 @@ export interface WatchKubernetesConfigOptions {
   readonly onSnapshot: (snapshot: ConfigSnapshot) => void;
   /** The resources in the cluster make no configuration (no Store or Verifier left); the last good one stays. */
   readonly onError: (error: SignetError) => void;
-  readonly verifierProblem?: (verifier: VerifierConfig) => string | undefined;
+  readonly verifierProblem?: (verifier: VerifierConfig) => Promise<string | undefined>;
   readonly log?: KubernetesSourceLog;
   /** Coalesces a burst of changes (`kubectl apply -f` of many resources) into one snapshot. Default 200 ms. */
   readonly debounceMs?: number;
