@@ -19,6 +19,7 @@ import type { KubeObject } from '../test/helpers/gatekeeper.js';
 import { issue } from '../test/helpers/pki.js';
 import { REPO_ROOT } from '../test/helpers/process.js';
 import { runSignetCli } from '../test/helpers/signet-cli.js';
+import { POD_BEARING_KINDS as KINDS, workload } from '../test/helpers/workloads.js';
 
 const { values } = parseArgs({
   options: { resources: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } },
@@ -27,42 +28,7 @@ const resources = Math.max(1, Math.min(5_000, Number(values.resources)));
 const rounds = Math.max(1, Math.min(10, Number(values.rounds)));
 const ASSIGNMENT = 'integrity';
 const NAMESPACES = Array.from({ length: 10 }, (_, i) => `report-bench-${i}`);
-const KINDS = ['Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'] as const;
 const DISTINCT_IMAGES = 30;
-
-function workload(kind: (typeof KINDS)[number], name: string, namespace: string, image: string) {
-  const podSpec = { containers: [{ name: 'main', image }] };
-  const template = { metadata: { labels: { app: name } }, spec: podSpec };
-  const selector = { matchLabels: { app: name } };
-  const metadata = { name, namespace };
-  switch (kind) {
-    case 'Pod':
-      return { apiVersion: 'v1', kind, metadata, spec: podSpec };
-    case 'Deployment':
-    case 'ReplicaSet':
-    case 'DaemonSet':
-      return { apiVersion: 'apps/v1', kind, metadata, spec: { selector, template } };
-    case 'StatefulSet':
-      return { apiVersion: 'apps/v1', kind, metadata, spec: { selector, serviceName: name, template } };
-    case 'Job':
-      return {
-        apiVersion: 'batch/v1',
-        kind,
-        metadata,
-        spec: { template: { spec: { ...podSpec, restartPolicy: 'Never' } } },
-      };
-    case 'CronJob':
-      return {
-        apiVersion: 'batch/v1',
-        kind,
-        metadata,
-        spec: {
-          schedule: '*/5 * * * *',
-          jobTemplate: { spec: { template: { spec: { ...podSpec, restartPolicy: 'Never' } } } },
-        },
-      };
-  }
-}
 
 const bed = await startAdmissionBed('compliance-report-bench', {
   gatekeeper: { extraArgs: ['--constraint-violations-limit=20'] },
@@ -93,7 +59,7 @@ try {
   const objects = Array.from({ length: resources }, (_, i) => {
     const kind = KINDS[i % KINDS.length] ?? 'Pod';
     const image = images[i % DISTINCT_IMAGES]?.reference ?? '';
-    return workload(kind, `w-${i}`, NAMESPACES[i % NAMESPACES.length] ?? 'default', image);
+    return workload(kind, `w-${i}`, image, NAMESPACES[i % NAMESPACES.length] ?? 'default');
   });
   const createdAt = Date.now();
   // Applied in chunks: one List of 1,000 objects is a large request for the admission webhook's timeout.

@@ -19,6 +19,7 @@ import { issue } from '../helpers/pki.js';
 import { REPO_ROOT, startProvider, type StartedProvider } from '../helpers/process.js';
 import { compileReportSchema } from '../helpers/report-schema.js';
 import { runSignetCli } from '../helpers/signet-cli.js';
+import { POD_BEARING_KINDS as KINDS, workload as workloadIn } from '../helpers/workloads.js';
 import { startAdmissionBed, type AdmissionBed } from './admission-bed.js';
 
 const ASSIGNMENT = 'integrity';
@@ -43,64 +44,13 @@ function versionOf(name: string): string {
   return version;
 }
 
-function podSpec(image: string) {
-  return { containers: [{ name: 'main', image }], restartPolicy: 'Always' };
-}
-
-/** A workload of `kind` running `image`, with the pod template's labels where the kind has one. */
-function workload(
+const workload = (
   kind: string,
   name: string,
   image: string,
   namespace = NAMESPACE,
   labels: Record<string, string> = {},
-) {
-  const metadata = { name, namespace, labels };
-  const template = { metadata: { labels: { app: name } }, spec: podSpec(image) };
-  const selector = { matchLabels: { app: name } };
-  switch (kind) {
-    case 'Pod':
-      return { apiVersion: 'v1', kind, metadata, spec: podSpec(image) };
-    case 'ReplicationController':
-      return { apiVersion: 'v1', kind, metadata, spec: { selector: { app: name }, template } };
-    case 'Deployment':
-    case 'ReplicaSet':
-    case 'DaemonSet':
-      return { apiVersion: 'apps/v1', kind, metadata, spec: { selector, template } };
-    case 'StatefulSet':
-      return { apiVersion: 'apps/v1', kind, metadata, spec: { selector, serviceName: name, template } };
-    case 'Job':
-      return {
-        apiVersion: 'batch/v1',
-        kind,
-        metadata,
-        spec: { template: { spec: { ...podSpec(image), restartPolicy: 'Never' } } },
-      };
-    case 'CronJob':
-      return {
-        apiVersion: 'batch/v1',
-        kind,
-        metadata,
-        spec: {
-          schedule: '*/5 * * * *',
-          jobTemplate: { spec: { template: { spec: { ...podSpec(image), restartPolicy: 'Never' } } } },
-        },
-      };
-    default:
-      throw new Error(`no workload template for ${kind}`);
-  }
-}
-
-const KINDS = [
-  'Pod',
-  'ReplicationController',
-  'Deployment',
-  'ReplicaSet',
-  'StatefulSet',
-  'DaemonSet',
-  'Job',
-  'CronJob',
-];
+) => workloadIn(kind, name, image, namespace, labels);
 
 async function report(args: readonly string[]) {
   const run = await runSignetCli(
