@@ -4,14 +4,13 @@ import type { VerifierReport } from '../verdict/index.js';
 import {
   COSIGN_SIGNATURES_REMEDIATION,
   SIGSTORE_BUNDLE_MEDIA_TYPES,
-  bundlesFailureCode,
   distinctSigningKeys,
-  judgeBundles,
   type CosignFinding,
   type CosignTrustTerms,
   type CosignVerifier,
   type JudgedBundle,
 } from '../verifiers/index.js';
+import { bundlesFailureCode, judgeBundles } from './cosign-bundle-rules.js';
 import { ruleFor, type DecisionPolicy } from './decide.js';
 
 function isBundle(report: VerifierReport): boolean {

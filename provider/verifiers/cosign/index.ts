@@ -7,8 +7,7 @@ export {
 } from './policy-terms.js';
 export type { CosignFinding, CosignTrustTerms, CosignVerifier } from './cosign-finding.js';
 export {
-  bundlesFailureCode,
-  judgeBundles,
+  type BundlePolicy,
   type BundleProof,
   type BundleVerdict,
   type JudgedBundle,
