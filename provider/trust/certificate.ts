@@ -373,13 +373,30 @@ function derElementLength(bytes: Uint8Array, offset: number): number {
   return total;
 }
 
+type SignatureCheck = { ok: boolean; reason?: string };
+
+// A certificate and a key are immutable once parsed, and the parsed-certificate cache hands out one object per
+// DER: every image signed by one leaf re-checks the same chain, so each (certificate, key) pair is checked once.
+const signatureChecks = new WeakMap<Certificate, WeakMap<KeyObject, SignatureCheck>>();
+
 /** Whether `certificate` carries a valid signature by `publicKey` (false also for refused algorithms). */
-export function isSignedBy(
-  certificate: Certificate,
-  publicKey: KeyObject | undefined,
-): { ok: boolean; reason?: string } {
+export function isSignedBy(certificate: Certificate, publicKey: KeyObject | undefined): SignatureCheck {
   if (publicKey === undefined)
     return { ok: false, reason: 'x509: cannot verify signature: algorithm unimplemented' };
+  let byKey = signatureChecks.get(certificate);
+  if (byKey === undefined) {
+    byKey = new WeakMap();
+    signatureChecks.set(certificate, byKey);
+  }
+  let check = byKey.get(publicKey);
+  if (check === undefined) {
+    check = checkSignature(certificate, publicKey);
+    byKey.set(publicKey, check);
+  }
+  return { ...check };
+}
+
+function checkSignature(certificate: Certificate, publicKey: KeyObject): SignatureCheck {
   try {
     const ok = verifyWithAlgorithm(
       certificate.signatureAlgorithm,
