@@ -67,30 +67,11 @@ export function perGeneration<T>(
   };
 }
 
-/** Hosts a cluster pulls from are few, and parsing one is asked on every registry request: remember the answer. */
-const MAX_REMEMBERED_HOSTS = 1024;
-function createLoopbackHostMemo(): { isLoopback(host: string): boolean } {
-  const remembered = new Map<string, boolean>();
-  return {
-    isLoopback(host) {
-      let loopback = remembered.get(host);
-      if (loopback === undefined) {
-        loopback = isLoopbackRegistryHost(host);
-        // Keys come from requests: bounded, forgetting everything at once when full.
-        if (remembered.size >= MAX_REMEMBERED_HOSTS) remembered.clear();
-        remembered.set(host, loopback);
-      }
-      return loopback;
-    },
-  };
-}
-
 export function createRuntime(store: ConfigStore, options: RuntimeOptions): Runtime {
   const { metrics } = options;
   const clients: RegistryClient[] = [];
   // One runner for every snapshot: docker credential helpers' answers stay cached across configuration changes.
   const credentialHelpers = createCredentialHelpers();
-  const loopbackHosts = createLoopbackHostMemo();
   const registryFor = perGeneration(
     (snapshot) => {
       const useHttpEverywhere = snapshot.stores.some((s) => s.useHttp);
@@ -100,7 +81,7 @@ export function createRuntime(store: ConfigStore, options: RuntimeOptions): Runt
         // Loopback registries are spoken to over plain HTTP, as the Docker daemon does by default: the traffic
         // never leaves the host, and local test registries rarely have certificates.
         isInsecure: (registry) =>
-          useHttpEverywhere || insecure.has(registry) || loopbackHosts.isLoopback(registry),
+          useHttpEverywhere || insecure.has(registry) || isLoopbackRegistryHost(registry),
         // Hosts a Store names explicitly may be redirect and realm destinations (provider/registry/README.md).
         isConfiguredHost: (host) => insecure.has(host),
         userAgent: `signet/${VERSION}`,

@@ -86,15 +86,30 @@ export function classifyHostname(hostname: string): DestinationClass | undefined
   return undefined;
 }
 
+// Asked for the registry of every request (scheme and egress rules): a cluster pulls from few hosts, so each
+// answer is remembered — bounded, since hosts come from requests (all forgotten at once when full).
+const MAX_REMEMBERED_HOSTS = 1024;
+const loopbackHosts = new Map<string, boolean>();
+
 /** Whether a registry, as named in references (`host[:port]`), is on loopback by its name or literal address. */
 export function isLoopbackRegistryHost(host: string): boolean {
+  let loopback = loopbackHosts.get(host);
+  if (loopback === undefined) {
+    loopback = classifyRegistryHost(host) === 'loopback';
+    if (loopbackHosts.size >= MAX_REMEMBERED_HOSTS) loopbackHosts.clear();
+    loopbackHosts.set(host, loopback);
+  }
+  return loopback;
+}
+
+function classifyRegistryHost(host: string): DestinationClass | undefined {
   let hostname: string;
   try {
     hostname = new URL(`http://${host}`).hostname;
   } catch {
-    return false;
+    return undefined;
   }
-  return classifyHostname(hostname) === 'loopback';
+  return classifyHostname(hostname);
 }
 
 /** Why a destination of this class is refused (`noun` is `address` or `host`), or undefined when it is allowed. */

@@ -4,8 +4,6 @@ import { parseSigstoreBundle } from '../sigstore/index.js';
 import { toDsseEnvelope, type DsseEnvelope } from './dsse.js';
 import { isJsonObject, parseUntrustedJson } from './untrusted-json.js';
 
-export { SIGSTORE_BUNDLE_MEDIA_TYPES } from './policy-terms.js';
-
 /** A cosign bundle layer: the parsed bundle and, for DSSE bundles, the envelope read strictly from the JSON. */
 export interface CosignBundle {
   readonly bundle: Bundle;

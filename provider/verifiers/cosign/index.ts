@@ -2,6 +2,7 @@ export { COSIGN_BUNDLE_ANNOTATION, createCosignVerifier } from './cosign-verifie
 export {
   COSIGN_SIGNATURES_REMEDIATION,
   COSIGN_VERIFIER_TYPE,
+  SIGSTORE_BUNDLE_MEDIA_TYPES,
   distinctSigningKeys,
   isCosignVerifier,
 } from './policy-terms.js';
@@ -19,7 +20,7 @@ export {
   cosignSignatureLayers,
   decodeCosignSignature,
 } from './signature-layers.js';
-export { SIGSTORE_BUNDLE_MEDIA_TYPES, parseCosignBundle, type CosignBundle } from './bundle.js';
+export { parseCosignBundle, type CosignBundle } from './bundle.js';
 export {
   COSIGN_CERTIFICATE_ANNOTATION,
   verifyCosignKeyedLayerLog,

@@ -9,12 +9,8 @@ import {
   type SigstoreSigner,
   type SigstoreTrustMaterial,
 } from '../sigstore/index.js';
-import {
-  SIGSTORE_BUNDLE_MEDIA_TYPES,
-  parseCosignBundle,
-  toKeyedEnvelope,
-  type CosignBundle,
-} from './bundle.js';
+import { parseCosignBundle, toKeyedEnvelope, type CosignBundle } from './bundle.js';
+import { SIGSTORE_BUNDLE_MEDIA_TYPES } from './policy-terms.js';
 import {
   DSSE_ENVELOPE_MEDIA_TYPE,
   MAX_DSSE_ENVELOPE_BYTES,
