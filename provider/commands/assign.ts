@@ -7,22 +7,21 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import {
-  AssignmentCluster,
-  DEFAULT_RECORD_NAMESPACE,
-  parseInitiative,
-  renderAssignment,
-  syncAssignment,
-  type InitiativeFile,
-  type KubernetesObject,
-} from '../compliance/assign/index.js';
-import { definitionNameOf, type Initiative } from '../compliance/initiatives/index.js';
+import { DEFAULT_RECORD_NAMESPACE } from '../compliance/assign/record-namespace.js';
+import type { AssignmentCluster, InitiativeFile, KubernetesObject } from '../compliance/assign/index.js';
+import type { Initiative } from '../compliance/initiatives/index.js';
 import { SignetError } from '../errors.js';
 import { integer } from './options.js';
 
 /** Where a bare initiative name is looked up (the repository's generated initiatives). */
 const SHIPPED_INITIATIVES = fileURLToPath(new URL('../../constraints/initiatives/', import.meta.url));
 const MAX_INITIATIVE_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The assignment code (and its JSON Schema validator) is loaded when an assignment command runs, so that
+ * `signet serve` does not carry it.
+ */
+export const loadAssignModule = () => import('../compliance/assign/index.js');
 
 /** Options every command that talks to the cluster about assignments takes. */
 export interface ClusterCommandOptions {
@@ -42,7 +41,8 @@ export interface AssignOptions extends ClusterCommandOptions {
 }
 
 /** Connects as kubectl would: --kubeconfig, else $KUBECONFIG, ~/.kube/config, the pod's service account. */
-export function connectCluster(options: ClusterCommandOptions): Promise<AssignmentCluster> {
+export async function connectCluster(options: ClusterCommandOptions): Promise<AssignmentCluster> {
+  const { AssignmentCluster } = await loadAssignModule();
   return AssignmentCluster.connect({
     ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }),
     requestTimeoutMs: Math.min(options.timeout, 30) * 1000,
@@ -97,6 +97,10 @@ export async function loadInitiative(initiative: string, definitionsDir?: string
     initiative.endsWith('.json') || initiative.includes('/')
       ? initiative
       : join(SHIPPED_INITIATIVES, `${initiative}.json`);
+  const [{ parseInitiative }, { definitionNameOf }] = await Promise.all([
+    loadAssignModule(),
+    import('../compliance/initiatives/index.js'),
+  ]);
   const setFile = await readJson(path);
   const references = (setFile.json as { properties?: { policyDefinitions?: unknown } } | null)?.properties
     ?.policyDefinitions;
@@ -121,6 +125,7 @@ export function toYamlStream(objects: readonly KubernetesObject[]): string {
 
 export async function assignCommand(initiative: string, options: AssignOptions): Promise<void> {
   const loaded = await loadInitiative(initiative, options.definitions);
+  const { renderAssignment, syncAssignment } = await loadAssignModule();
   const rendered = renderAssignment({
     initiative: loaded,
     name: options.name,

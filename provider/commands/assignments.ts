@@ -2,15 +2,13 @@
 // effects, parameters, Gatekeeper's audit counts on its constraints and its compliance summary, computed by
 // `signet report`'s module from the audit alone (no provider call: `signet report` can also evaluate images).
 import { Option, type Command } from 'commander';
+import type { AssignmentCluster, AssignmentListing, ComplianceTally } from '../compliance/assign/index.js';
 import {
-  listAssignments,
-  toAssignmentTable,
-  type AssignmentCluster,
-  type AssignmentListing,
-  type ComplianceTally,
-} from '../compliance/assign/index.js';
-import { buildReport, createClusterClient } from '../compliance/report/index.js';
-import { connectCluster, withClusterOptions, type ClusterCommandOptions } from './assign.js';
+  connectCluster,
+  loadAssignModule,
+  withClusterOptions,
+  type ClusterCommandOptions,
+} from './assign.js';
 
 export interface AssignmentsOptions extends ClusterCommandOptions {
   readonly output: 'table' | 'json';
@@ -25,6 +23,7 @@ async function complianceOf(
   listing: AssignmentListing,
 ): Promise<Map<string, ComplianceTally>> {
   if (listing.assignments.every((assignment) => assignment.constraints.length === 0)) return new Map();
+  const { buildReport, createClusterClient } = await import('../compliance/report/index.js');
   const report = await buildReport(createClusterClient(cluster.api), {
     mode: 'never',
     staleAfterSeconds: STALE_AFTER_SECONDS,
@@ -34,6 +33,7 @@ async function complianceOf(
 
 export async function assignmentsCommand(options: AssignmentsOptions): Promise<void> {
   const cluster = await connectCluster(options);
+  const { listAssignments, toAssignmentTable } = await loadAssignModule();
   const listing = await listAssignments(cluster, options.recordNamespace);
   const compliance = await complianceOf(cluster, listing);
   for (const problem of listing.unreadable) process.stderr.write(`signet: ${problem}\n`);

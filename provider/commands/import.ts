@@ -2,13 +2,14 @@ import { Command } from 'commander';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { SignetError } from '../errors.js';
-import { MAX_KYVERNO_POLICY_BYTES, formatImportNote, importKyverno } from '../import/index.js';
 
 /**
  * `signet import kyverno`: notes go to stderr (and into the output as comments); exit 1 only when no trust
  * policy could be converted. With `-o dir` the configuration and the constraints are written as two files.
  */
 export async function importKyvernoCommand(file: string, options: { output?: string }): Promise<void> {
+  // Loaded when the command runs, so that `signet serve` does not carry the converter.
+  const { MAX_KYVERNO_POLICY_BYTES, formatImportNote, importKyverno } = await import('../import/index.js');
   const size = (await stat(file)).size;
   if (size > MAX_KYVERNO_POLICY_BYTES) {
     throw new SignetError('CONFIG_INVALID', {

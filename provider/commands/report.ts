@@ -3,18 +3,7 @@
 // evaluation through the provider's verify endpoint where the audit lists fewer violations than it counted.
 import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import {
-  buildReport,
-  createClusterClient,
-  createProviderEvaluator,
-  renderHtml,
-  renderTable,
-  writePolicyReports,
-  type ComplianceReport,
-  type EvaluationMode,
-  type KeyEvaluator,
-} from '../compliance/report/index.js';
-import { KubernetesApi } from '../compliance/kubernetes-api.js';
+import type { ComplianceReport, EvaluationMode, KeyEvaluator } from '../compliance/report/index.js';
 import { SignetError } from '../errors.js';
 import { integer } from './options.js';
 
@@ -35,18 +24,6 @@ export interface ReportOptions {
   readonly staleAfter: number;
   readonly writePolicyReports: boolean;
   readonly kubeconfig?: string;
-}
-
-/** The rendered report in the chosen format. */
-export function renderReport(report: ComplianceReport, output: ReportOptions['output']): string {
-  switch (output) {
-    case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
-    case 'html':
-      return renderHtml(report);
-    case 'table':
-      return renderTable(report);
-  }
 }
 
 function providerFiles(options: ReportOptions) {
@@ -73,6 +50,18 @@ function providerFiles(options: ReportOptions) {
 }
 
 export async function reportCommand(options: ReportOptions): Promise<void> {
+  // Loaded when the command runs, so that `signet serve` does not carry the report code.
+  const [
+    {
+      buildReport,
+      createClusterClient,
+      createProviderEvaluator,
+      renderHtml,
+      renderTable,
+      writePolicyReports,
+    },
+    { KubernetesApi },
+  ] = await Promise.all([import('../compliance/report/index.js'), import('../compliance/kubernetes-api.js')]);
   const files = options.evaluate === 'never' ? undefined : providerFiles(options);
   const client = createClusterClient(
     await KubernetesApi.connect({
@@ -108,7 +97,12 @@ export async function reportCommand(options: ReportOptions): Promise<void> {
     process.stderr.write(
       `signet: ${unevaluated} results stay Unknown: the audit cannot settle them and no provider was given (--provider-url, --provider-ca, --client-cert, --client-key)\n`,
     );
-  const text = renderReport(report, options.output);
+  const text =
+    options.output === 'json'
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : options.output === 'html'
+        ? renderHtml(report)
+        : renderTable(report);
   if (options.out === undefined) process.stdout.write(text);
   else await writeFile(options.out, text);
   if (options.writePolicyReports) {

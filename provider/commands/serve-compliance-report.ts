@@ -4,16 +4,7 @@
 // snapshot and verdict cache as its endpoint), rendered exactly as the verify endpoint answers them.
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
-import {
-  createClusterClient,
-  kubernetesLeaseStore,
-  LeaderElector,
-  parseProviderResponse,
-  startPeriodicReport,
-  type KeyEvaluator,
-  type PeriodicReport,
-} from '../compliance/report/index.js';
-import { KubernetesApi } from '../compliance/kubernetes-api.js';
+import type { KeyEvaluator, parseProviderResponse, PeriodicReport } from '../compliance/report/index.js';
 import { SignetError } from '../errors.js';
 import { createComplianceMetrics, newTraceId, type Logger } from '../observability/index.js';
 import type { ImagePipeline } from '../pipeline/index.js';
@@ -35,7 +26,11 @@ export interface ComplianceReportOptions {
 const EVALUATION_CONCURRENCY = 8;
 
 /** The provider's pipeline as a KeyEvaluator: verified as the endpoint verifies, answered as it answers. */
-function inProcessEvaluator(pipeline: ImagePipeline, deadlineMs: number): KeyEvaluator {
+function inProcessEvaluator(
+  pipeline: ImagePipeline,
+  deadlineMs: number,
+  parseResponse: typeof parseProviderResponse,
+): KeyEvaluator {
   return async (keys) => {
     const results = new Map<string, ImageResult>();
     for (let i = 0; i < keys.length; i += EVALUATION_CONCURRENCY) {
@@ -50,7 +45,7 @@ function inProcessEvaluator(pipeline: ImagePipeline, deadlineMs: number): KeyEva
       traceId: newTraceId(),
       now: new Date(),
     });
-    return parseProviderResponse(response, keys);
+    return parseResponse(response, keys);
   };
 }
 
@@ -74,6 +69,11 @@ export async function startComplianceReport(
       reason:
         '--compliance-report-interval needs the Lease namespace: --compliance-lease-namespace or POD_NAMESPACE',
     });
+  // Loaded only when the periodic report is on: a provider without it does not carry the report code.
+  const [
+    { createClusterClient, kubernetesLeaseStore, LeaderElector, parseProviderResponse, startPeriodicReport },
+    { KubernetesApi },
+  ] = await Promise.all([import('../compliance/report/index.js'), import('../compliance/kubernetes-api.js')]);
   const client = createClusterClient(
     // In the pod: its service account. A call is bounded well inside the Lease's duration, so a hung API server
     // costs the leader its lease rather than stalling renewals.
@@ -94,7 +94,7 @@ export async function startComplianceReport(
     intervalSeconds: options.complianceReportInterval,
     mode: 'auto',
     staleAfterSeconds: Math.max(600, 3 * options.complianceReportInterval),
-    evaluate: inProcessEvaluator(dependencies.pipeline, dependencies.deadlineMs),
+    evaluate: inProcessEvaluator(dependencies.pipeline, dependencies.deadlineMs, parseProviderResponse),
     writePolicyReports: options.compliancePolicyReports,
     metrics: createComplianceMetrics(dependencies.registry),
     log: dependencies.logger,

@@ -1,11 +1,16 @@
 // `signet unassign <name>`: removes exactly what assignment <name> created (its constraints, its record, the
 // ConstraintTemplates nothing else uses) and releases its claim on the templates others still use.
 import type { Command } from 'commander';
-import { syncAssignment } from '../compliance/assign/index.js';
 import { SignetError } from '../errors.js';
-import { connectCluster, withClusterOptions, type ClusterCommandOptions } from './assign.js';
+import {
+  connectCluster,
+  loadAssignModule,
+  withClusterOptions,
+  type ClusterCommandOptions,
+} from './assign.js';
 
 export async function unassignCommand(name: string, options: ClusterCommandOptions): Promise<void> {
+  const { syncAssignment } = await loadAssignModule();
   const found = await syncAssignment(await connectCluster(options), {
     assignment: name,
     recordNamespace: options.recordNamespace,

@@ -10,7 +10,9 @@ import {
   type RenderedAssignment,
 } from './render-assignment.js';
 
-export const DEFAULT_RECORD_NAMESPACE = 'gatekeeper-system';
+import { DEFAULT_RECORD_NAMESPACE } from './record-namespace.js';
+
+export { DEFAULT_RECORD_NAMESPACE };
 const RECORD_PREFIX = 'signet-assignment-';
 
 export interface AssignmentRecord {

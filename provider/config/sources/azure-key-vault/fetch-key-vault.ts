@@ -7,7 +7,6 @@ import type { SecretClient } from '@azure/keyvault-secrets';
 import type { PublicKey, X509Certificate } from '@peculiar/x509';
 import { isLoopbackRegistryHost } from '../../../registry/index.js';
 import type { AzureKeyVaultObject, AzureKeyVaultSettings } from '../../config.types.js';
-import { parseCertificateSecret, toTrustAnchors } from './certificate-secret.js';
 import { toPublicKey } from './jwk-public-key.js';
 
 /** One vault object as fetched, for the resource's status. */
@@ -161,6 +160,8 @@ export function createKeyVaultFetcher(options: KeyVaultFetcherOptions) {
         ...(version === undefined ? {} : { version }),
         abortSignal: signal,
       });
+      // Loaded on first use: its PKCS#12 parser (pkijs) is ~600 KiB of code a signet without vaults never runs.
+      const { parseCertificateSecret, toTrustAnchors } = await import('./certificate-secret.js');
       const chain = await parseCertificateSecret(secret.value ?? '', secret.properties.contentType);
       if (!chain.ok) return failed(version, enabled, `: its secret ${chain.message}`);
       const anchors = toTrustAnchors(chain.value);

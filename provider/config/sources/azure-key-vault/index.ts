@@ -1,7 +1,6 @@
 /** Ratify's `azurekeyvault` key management provider: certificates and keys fetched with the Azure SDKs. */
 export { createAzureKeyVaultSource, withKeyVaultMaterial } from './azure-key-vault-source.js';
 export type { AzureKeyVaultSourceOptions } from './azure-key-vault-source.js';
-export { parseCertificateSecret, PEM_CONTENT_TYPE, PKCS12_CONTENT_TYPE } from './certificate-secret.js';
 export { createKeyVaultFetcher, KEY_VAULT_FETCH_TIMEOUT_MS } from './fetch-key-vault.js';
 export type {
   KeyVaultFetcher,
