@@ -1,5 +1,5 @@
 // What `signet serve` carries: a real signet process on its embedded default (Notation) records every module it
-// resolves (test/helpers/record-loaded-modules.mjs) until it exits. The heavy families are loaded only when
+// resolves (test/helpers/record-loaded-modules.ts) until it exits. The heavy families are loaded only when
 // configured or when their command runs — Sigstore only for cosign, the Kubernetes client only with
 // --config-source kubernetes, Azure SDKs only for a vault, Redis only with --redis-url, the compliance and
 // import code only in their commands — and each one kept out is memory every replica saves.
@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, startProvider } from '../helpers/process.js';
 
-const RECORDER = join(REPO_ROOT, 'test', 'helpers', 'record-loaded-modules.mjs');
+const RECORDER = join(REPO_ROOT, 'test', 'helpers', 'record-loaded-modules.ts');
+/** tsx first, so the recorder (TypeScript) can load; signet's own `--import tsx` then finds it registered. */
+const RECORDING_NODE_OPTIONS = `--import=tsx --import=${RECORDER}`;
 
 /** Package or source folder → why a default `serve` must not load it. */
 const NOT_LOADED: ReadonlyArray<readonly [RegExp, string]> = [
@@ -32,7 +34,7 @@ describe('signet serve on the embedded default', () => {
     dir = await mkdtemp(join(tmpdir(), 'signet-serve-modules-'));
     const listFile = join(dir, 'loaded.txt');
     const provider = await startProvider(['--insecure-http', '--host', '127.0.0.1'], {
-      NODE_OPTIONS: `--import=${RECORDER}`,
+      NODE_OPTIONS: RECORDING_NODE_OPTIONS,
       SIGNET_LOADED_MODULES_FILE: listFile,
     });
     await provider.stop();
