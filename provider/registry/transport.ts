@@ -1,6 +1,5 @@
 import { lookup as systemLookup } from 'node:dns/promises';
-import http from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -8,6 +7,7 @@ import type { Readable, Transform } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { SignetError } from '../errors.js';
+import { nodeHttp as http } from '../node-http.js';
 import { checkDestination, checkRedirect, checkResolvedAddresses } from './egress-policy.js';
 import type { EgressContext, EgressVerdict } from './egress-policy.js';
 import { toNetworkError, toTimeoutError } from './registry-error.js';
@@ -390,7 +390,7 @@ export function createTransport(options: TransportOptions): Transport {
    */
   function sendHop(hop: Hop, signal: AbortSignal): Promise<IncomingMessage> {
     const secure = hop.url.protocol === 'https:';
-    let agent: http.Agent;
+    let agent: HttpAgent;
     let lookup: LookupFunction | undefined;
     if (hop.connection.$case === 'pooled') {
       agent = secure ? httpsAgent : httpAgent;

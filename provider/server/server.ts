@@ -1,4 +1,3 @@
-import { createServer as createHttpServer } from 'node:http';
 import type {
   IncomingMessage,
   Server as HttpServer,
@@ -9,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SignetError } from '../errors.js';
+import { nodeHttp } from '../node-http.js';
 import type { Logger } from '../observability/index.js';
 import { createApp } from './app.js';
 import type { AppDependencies } from './app.js';
@@ -175,7 +175,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let reloader: TlsReloader | undefined;
   if (insecure || options.tls === undefined) {
     logger.warn('serving the provider over plain HTTP; Gatekeeper only calls HTTPS providers');
-    server = createHttpServer(httpOptions, handle);
+    server = nodeHttp.createServer(httpOptions, handle);
   } else {
     const files = options.tls;
     const initial = await loadTlsMaterial(files);
@@ -209,7 +209,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   limitConnections(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, logger, 'provider');
 
-  const opsServer = createHttpServer(
+  const opsServer = nodeHttp.createServer(
     { ...toHttpTimeoutOptions(DEFAULT_REQUEST_TIMEOUT_MS), keepAliveTimeout: OPS_KEEP_ALIVE_TIMEOUT_MS },
     createOpsApp({ metrics: options.metrics, isReady, logger }),
   );

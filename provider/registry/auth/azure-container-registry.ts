@@ -1,7 +1,8 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TokenCredential } from '@azure/identity';
 import { SignetError } from '../../errors.js';
+import { nodeHttp } from '../../node-http.js';
 import { isLoopbackRegistryHost } from '../egress-policy.js';
 import { createAzureCredential, type AzureCredentialOptions } from './azure-identity.js';
 import { toCredentialKey, type Credential, type CredentialProvider } from './credentials.js';
@@ -100,7 +101,7 @@ function postForm(
   caBundle: string | undefined,
 ): Promise<{ status: number; body: Buffer }> {
   const body = form.toString();
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const send = url.protocol === 'https:' ? httpsRequest : nodeHttp.request;
   return new Promise((resolve, reject) => {
     const request = send(
       url,
