@@ -1,37 +1,22 @@
-// signet for the benchmark: compiled once per run into dist-bench/ (plain `node dist-bench/cli.js serve`, as in
-// production, so neither tsx's loader nor its transforms count in signet's RSS and CPU) and started on 127.0.0.1.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cp } from 'node:fs/promises';
+// signet for the benchmark: built once per run into dist-bench/ as production builds it (plain
+// `node dist-bench/cli.js serve`, so neither tsx's loader nor its transforms count in signet's RSS and CPU) and
+// started on 127.0.0.1.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { buildDist } from '../deploy/build-dist.js';
 import { performance } from 'node:perf_hooks';
 import { freePort, REPO_ROOT, waitForHttp } from '../test/helpers/process.js';
 
 export const BENCH_DIST = join(REPO_ROOT, 'dist-bench');
 
 /**
- * `tsc -p tsconfig.build.json --outDir dist-bench` plus the embedded default config (what `npm run build` does).
- * Type errors do not stop the emit; they are returned so the report can say the build was not clean.
+ * The production build (deploy/build-dist.ts, what `npm run build` and the image ship) into dist-bench/; the
+ * seconds it took.
  */
-export async function buildSignet(): Promise<{ seconds: number; diagnostics: string }> {
+export async function buildSignet(): Promise<number> {
   const started = performance.now();
-  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const diagnostics = await new Promise<string>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [tsc, '-p', 'tsconfig.build.json', '--outDir', BENCH_DIST, '--sourceMap', 'false'],
-      { cwd: REPO_ROOT, timeout: 300_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout) => {
-        // Exit 2 is "emitted with errors"; anything else (killed, not found) means no usable build.
-        if (error && error.code !== 2) reject(new Error(`tsc failed: ${error.message}\n${stdout}`));
-        else resolve(stdout.trim());
-      },
-    );
-  });
-  await cp(
-    join(REPO_ROOT, 'provider', 'config', 'default-config.yaml'),
-    join(BENCH_DIST, 'config', 'default-config.yaml'),
-  );
-  return { seconds: (performance.now() - started) / 1000, diagnostics };
+  await buildDist(BENCH_DIST, REPO_ROOT);
+  return (performance.now() - started) / 1000;
 }
 
 export interface StartedSignet {

@@ -1,7 +1,7 @@
 // Builds signet's container image as an OCI image layout without a Docker daemon, from what the package registries
 // serve: a minimal Debian root filesystem (the shared libraries node links against, CA certificates, time zones),
 // Node.js from the npm package of the repository's pinned version, the production node_modules and signet's
-// compiled dist/. Reproducible: same inputs, same digest. A CycloneDX SBOM goes beside the layout and into it as a
+// bundled dist/ (deploy/build-dist.ts). Reproducible: same inputs, same digest. A CycloneDX SBOM goes beside the layout and into it as a
 // referrer of the image manifest. See deploy/image/README.md.
 //
 //   npm run image -- [--out dir] [--tag t] [--push registry/repo:tag [--plain-http]] [--dist dir] [--cache dir]
@@ -32,6 +32,7 @@ import {
   type DebianPackage,
   type NodeRuntime,
 } from './sbom.js';
+import { buildDist } from '../build-dist.js';
 import { LayerTree, addDirectory, writeTar } from './tar.js';
 
 const gzipAsync = promisify(gzip);
@@ -503,12 +504,13 @@ async function hashTree(
   await walk(root);
 }
 
-/** `npm run build`'s output compiled afresh (no source maps: the image ships no sources), cached by its inputs. */
+/** `npm run build`'s output (deploy/build-dist.ts) built afresh, cached by its inputs. */
 async function compileDist(repoRoot: string, place: Place, log: (line: string) => void): Promise<Built> {
   const hash = createHash('sha256');
-  // What tsconfig.build.json compiles: provider/ less its tests and test fixtures.
+  // What the bundle is made of: provider/ less its tests and test fixtures, the locked packages it bundles, the
+  // bundler and the build script.
   await hashTree(join(repoRoot, 'provider'), hash, (name) => /\.test\.ts$|^test-fixtures\.ts$/.test(name));
-  for (const file of ['tsconfig.json', 'tsconfig.build.json', 'node_modules/typescript/package.json'])
+  for (const file of ['package-lock.json', 'deploy/build-dist.ts', 'node_modules/esbuild/package.json'])
     hash
       .update(`${file}\0`)
       .update(await readFile(join(repoRoot, file)))
@@ -518,31 +520,11 @@ async function compileDist(repoRoot: string, place: Place, log: (line: string) =
   const target = join(dir, place.rebuild ? 'dist' : key);
   if (await exists(join(target, 'cli.js'))) return { dir: target, key };
   await mkdir(dir, { recursive: true });
-  const tmp = await mkdtemp(join(dir, '.tsc-'));
+  const tmp = await mkdtemp(join(dir, '.build-'));
   try {
-    log('tsc -p tsconfig.build.json');
-    await run(
-      process.execPath,
-      [
-        join(repoRoot, 'node_modules/typescript/bin/tsc'),
-        '-p',
-        'tsconfig.build.json',
-        '--outDir',
-        tmp,
-        '--sourceMap',
-        'false',
-        '--incremental',
-        'false',
-      ],
-      { cwd: repoRoot },
-    );
-    // The asset `npm run build` copies beside the compiled code.
-    await mkdir(join(tmp, 'config'), { recursive: true });
-    await copyFile(
-      join(repoRoot, 'provider/config/default-config.yaml'),
-      join(tmp, 'config/default-config.yaml'),
-    );
-    if (!(await exists(join(tmp, 'cli.js')))) throw new Error('tsc emitted no cli.js');
+    log('deploy/build-dist.ts');
+    await buildDist(tmp, repoRoot);
+    if (!(await exists(join(tmp, 'cli.js')))) throw new Error('the build wrote no cli.js');
     await publish(tmp, target);
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
@@ -720,7 +702,7 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Built
   const staging = await mkdtemp(join(tmpdir(), 'signet-image-'));
   try {
     const place: Place = { cacheDir, staging, rebuild: options.rebuild ?? false };
-    // Downloads and npm's install run while tsc compiles.
+    // Downloads and npm's install run while the bundle is built.
     const [debs, nodeTarball, modules, dist] = await Promise.all([
       timed('debian', async () => {
         const packages = await resolveDebian(log);

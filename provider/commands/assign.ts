@@ -3,6 +3,7 @@
 // Constraint per member that is not Disabled) and applies them to the cluster by server-side apply, pruning what
 // the assignment no longer renders (provider/compliance/assign/sync-assignment.ts); --dry-run prints them instead.
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +14,21 @@ import type { Initiative } from '../compliance/initiatives/index.js';
 import { SignetError } from '../errors.js';
 import { integer } from './options.js';
 
-/** Where a bare initiative name is looked up (the repository's generated initiatives). */
-const SHIPPED_INITIATIVES = fileURLToPath(new URL('../../constraints/initiatives/', import.meta.url));
+/**
+ * Where a bare initiative name is looked up: constraints/initiatives/ of the nearest directory above this module
+ * that has one — the repository, whether signet runs from provider/ or from the bundle in dist/ — else of the
+ * nearest one with a package.json (the install root, so a missing file is named where it was expected).
+ */
+function shippedInitiativesDir(): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  let packageRoot: string | undefined;
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'constraints', 'initiatives');
+    if (existsSync(candidate)) return candidate;
+    packageRoot ??= existsSync(join(dir, 'package.json')) ? dir : undefined;
+    if (dirname(dir) === dir) return join(packageRoot ?? start, 'constraints', 'initiatives');
+  }
+}
 const MAX_INITIATIVE_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -96,7 +110,7 @@ export async function loadInitiative(initiative: string, definitionsDir?: string
   const path =
     initiative.endsWith('.json') || initiative.includes('/')
       ? initiative
-      : join(SHIPPED_INITIATIVES, `${initiative}.json`);
+      : join(shippedInitiativesDir(), `${initiative}.json`);
   const [{ parseInitiative }, { definitionNameOf }] = await Promise.all([
     loadAssignModule(),
     import('../compliance/initiatives/index.js'),

@@ -7,7 +7,7 @@ import { parseConfigYaml } from './sources/parse-config-yaml.js';
 
 /**
  * The default configuration ships as a YAML file next to this module: `provider/config/` when run
- * from source, `dist/config/` after `npm run build` (whose script copies it there).
+ * from source, `dist/` after `npm run build` (deploy/build-dist.ts copies it beside the bundle).
  */
 export const DEFAULT_CONFIG_URL = new URL('./default-config.yaml', import.meta.url);
 export const DEFAULT_CONFIG_SOURCE = 'embedded default configuration';

@@ -96,6 +96,8 @@ export interface SignetProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Replace the environment instead of adding to this process's (default false). */
   readonly replaceEnv?: boolean;
+  /** What node runs before `argv` (default SIGNET_FROM_SOURCE); e.g. `['<dist>/cli.js']` for a build. */
+  readonly entry?: readonly string[];
 }
 
 /**
@@ -108,7 +110,7 @@ export async function startSignetProcess(
 ): Promise<StartedProvider> {
   const { port, metricsPort } = options;
   const env = options.replaceEnv ? { ...options.env } : { ...process.env, ...options.env };
-  const child = spawn(process.execPath, [...SIGNET_FROM_SOURCE, ...argv], {
+  const child = spawn(process.execPath, [...(options.entry ?? SIGNET_FROM_SOURCE), ...argv], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -134,3 +134,29 @@ export function cosignVerifier(
     spec: { name: 'cosign', artifactTypes: artifactTypes.join(','), parameters: { trustPolicies } },
   });
 }
+
+/**
+ * A whole configuration trusting both a Notation certificate and a cosign public key (no transparency log), with
+ * the `all` policy: an image passes only when both verifiers do.
+ */
+export function notationAndCosignConfig(
+  notationCertificatePath: string,
+  cosignPublicKeyPath: string,
+): string {
+  const notationVerifier = notationConfig({ trust: { $case: 'paths', paths: [notationCertificatePath] } })
+    .split(/^---\n/m)
+    .at(-1) as string;
+  return `${COSIGN_STORE}---\n${notationVerifier}---\n${cosignVerifier([
+    { name: 'default', scopes: ['*'], keys: [{ file: cosignPublicKeyPath }], tLogVerify: false },
+  ])}---
+apiVersion: config.ratify.deislabs.io/v1beta1
+kind: Policy
+metadata:
+  name: ratify-policy
+spec:
+  type: config-policy
+  parameters:
+    artifactVerificationPolicies:
+      default: all
+`;
+}

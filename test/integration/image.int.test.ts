@@ -16,7 +16,7 @@ import { createCosignKeyPair, cosignSign } from '../helpers/cosign.js';
 import { callProvider, callProviderForKey } from '../helpers/gatekeeper-client.js';
 import { createNotationSigner } from '../helpers/notation.js';
 import { freePort, REPO_ROOT, startProvider, waitForHttp } from '../helpers/process.js';
-import { COSIGN_STORE, cosignVerifier, notationConfig } from '../helpers/ratify-config.js';
+import { notationAndCosignConfig } from '../helpers/ratify-config.js';
 import { registryRequest, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { runTool, toolPath } from '../helpers/tools.js';
 
@@ -295,7 +295,8 @@ describe('the image built without Docker', () => {
     ])
       expect(all.has(shell)).toBe(false);
     expect(all.get('usr/local/bin/node')).toMatchObject({ type: '0', mode: 0o755 });
-    expect(all.get('app/dist/cli.js')).toMatchObject({ type: '0', mode: 0o644 });
+    // The bundle's entry carries its hashbang, and esbuild marks it executable.
+    expect(all.get('app/dist/cli.js')).toMatchObject({ type: '0', mode: 0o755 });
     expect(all.has('app/package.json')).toBe(true);
     expect(all.has('app/node_modules/express/package.json')).toBe(true);
     expect(all.has('etc/ssl/certs/ca-certificates.crt')).toBe(true);
@@ -493,27 +494,10 @@ describe('the image built without Docker', () => {
       await pushImage(first.layout, first.tag, unsignedRef, { plainHttp: true, oras: toolPath('oras') });
 
       // signet trusts both: notation's test certificate and the cosign public key; both Verifiers must pass.
-      const notationVerifier = notationConfig({
-        trust: { $case: 'paths', paths: [notation.certificatePath] },
-      })
-        .split(/^---\n/m)
-        .at(-1) as string;
       const configPath = join(signDir, 'config.yaml');
       await writeFile(
         configPath,
-        `${COSIGN_STORE}---\n${notationVerifier}---\n${cosignVerifier([
-          { name: 'default', scopes: ['*'], keys: [{ file: cosignKeys.publicKeyPath }], tLogVerify: false },
-        ])}---
-apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Policy
-metadata:
-  name: ratify-policy
-spec:
-  type: config-policy
-  parameters:
-    artifactVerificationPolicies:
-      default: all
-`,
+        notationAndCosignConfig(notation.certificatePath, cosignKeys.publicKeyPath),
       );
       const provider = await startProvider([
         '--insecure-http',
