@@ -33,6 +33,7 @@ import {
   type NodeRuntime,
 } from './sbom.js';
 import { buildDist } from '../build-dist.js';
+import { IMAGE_CLI, IMAGE_NODE, PRODUCTION_NODE_FLAGS } from '../node-flags.js';
 import { LayerTree, addDirectory, writeTar } from './tar.js';
 
 const gzipAsync = promisify(gzip);
@@ -837,7 +838,7 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Built
         User: `${NONROOT}:${NONROOT}`,
         ExposedPorts: { '6001/tcp': {}, '8888/tcp': {} },
         Env: ['PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin', 'NODE_ENV=production'],
-        Entrypoint: ['/usr/local/bin/node', '/app/dist/cli.js'],
+        Entrypoint: [IMAGE_NODE, ...PRODUCTION_NODE_FLAGS, IMAGE_CLI],
         Cmd: ['serve'],
         WorkingDir: '/app',
         Labels: labels,

@@ -301,6 +301,23 @@ describe('deploy/helm/signet', () => {
       expect(signetContainer(objects).image).toBe('ghcr.io/signet/signet:0.1.0');
     });
 
+    it("runs node with the image's own flags, unless nodeFlags replaces them", async () => {
+      expect(signetContainer(objects).command).toBeUndefined();
+      const dir = await mkdtemp(join(tmpdir(), 'signet-chart-'));
+      await writeFile(join(dir, 'node-flags.yaml'), 'nodeFlags: []\n');
+      const throughput = await renderChart({
+        valuesFiles: ['default-values.yaml', join(dir, 'node-flags.yaml')],
+      });
+      await rm(dir, { recursive: true });
+      expect(signetContainer(throughput).command).toEqual(['/usr/local/bin/node', '/app/dist/cli.js']);
+      const tuned = await render('default-values.yaml', { set: ['nodeFlags={--max-semi-space-size=8}'] });
+      expect(signetContainer(tuned).command).toEqual([
+        '/usr/local/bin/node',
+        '--max-semi-space-size=8',
+        '/app/dist/cli.js',
+      ]);
+    });
+
     it('locks the container down by default', () => {
       const pod = deploymentOf(objects).spec.template.spec;
       expect(signetContainer(objects).securityContext).toEqual({
