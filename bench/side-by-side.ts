@@ -37,6 +37,7 @@ import {
   type SideBySideReport,
   type SystemName,
 } from './report.js';
+import { PRODUCTION_NODE_FLAGS } from '../deploy/node-flags.js';
 import { buildSignet, startSignet, type StartedSignet } from './signet.js';
 
 /** The scenarios at scale 1; each runs once per registry and system. */
@@ -797,7 +798,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<void> {
       durationSeconds: Math.round((performance.now() - started) / 100) / 10,
       host: { cpus: cpus().length, loadAverageAtStart },
       versions: {
-        signet: `${signetVersion} (node ${process.version})`,
+        signet: `${signetVersion} (node ${process.version}${options.fromSource ? ', from source' : ` ${PRODUCTION_NODE_FLAGS.join(' ')}`})`,
         Ratify: version('ratify', 'RATIFY_VERSION'),
         olareg: version('olareg', 'OLAREG_VERSION'),
         ...(registries.includes('distribution') ? { 'docker-registry': dockerRegistryVersion() } : {}),
