@@ -83,6 +83,7 @@ const { values } = parseArgs({
     'from-source': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
     profile: { type: 'string' },
+    'signet-node-flags': { type: 'string' },
   },
 });
 
@@ -290,6 +291,9 @@ async function main(): Promise<void> {
     out: values.out ?? 'bench/results',
     fromSource: values['from-source'] ?? false,
     ...(values.profile === undefined ? {} : { profileDir: resolve(values.profile) }),
+    ...(values['signet-node-flags'] === undefined
+      ? {}
+      : { signetNodeFlags: values['signet-node-flags'].split(' ').filter((flag) => flag !== '') }),
   });
 }
 

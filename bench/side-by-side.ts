@@ -223,6 +223,8 @@ export interface SideBySideOptions {
   readonly fromSource: boolean;
   /** Start signet with `--cpu-prof` writing into `<dir>/<scenario>/` (profiles of the measured load). */
   readonly profileDir?: string;
+  /** Flags node runs the built signet with (default PRODUCTION_NODE_FLAGS, what the image runs). */
+  readonly signetNodeFlags?: readonly string[];
 }
 
 /** Images signed by the notation CLI itself; the rest in-process in the same form (see createTemplateSigner). */
@@ -448,11 +450,12 @@ async function startSystem(
   }
   const args = ['--config', context.signetConfigPath, '--log-level', 'warn'];
   args.push('--verdict-ttl', String(RESULT_CACHE_TTL_SECONDS), ...(scenario.signetArgs ?? []));
-  if (scenario.replicas !== undefined) return startReplicas(args, scenario.replicas);
+  const nodeFlags = context.options.signetNodeFlags ?? PRODUCTION_NODE_FLAGS;
+  if (scenario.replicas !== undefined) return startReplicas(args, nodeFlags, scenario.replicas);
   const nodeArgs =
     context.options.profileDir === undefined
-      ? []
-      : ['--cpu-prof', '--cpu-prof-dir', join(context.options.profileDir, scenario.name)];
+      ? nodeFlags
+      : [...nodeFlags, '--cpu-prof', '--cpu-prof-dir', join(context.options.profileDir, scenario.name)];
   if (!context.options.fromSource) {
     const signet = await startSignet(args, nodeArgs);
     return {
@@ -474,11 +477,16 @@ async function startSystem(
 }
 
 /** `count` signet processes sharing a fresh redis-server, behind a loopback round-robin. */
-async function startReplicas(args: readonly string[], count: number): Promise<Provider> {
+async function startReplicas(
+  args: readonly string[],
+  nodeFlags: readonly string[],
+  count: number,
+): Promise<Provider> {
   const redis = await startRedis();
   const replicas: StartedSignet[] = [];
   try {
-    for (let i = 0; i < count; i += 1) replicas.push(await startSignet([...args, '--redis-url', redis.url]));
+    for (let i = 0; i < count; i += 1)
+      replicas.push(await startSignet([...args, '--redis-url', redis.url], nodeFlags));
     const balancer = await startRoundRobin(replicas.map((replica) => replica.url));
     return {
       pids: replicas.map((replica) => replica.pid),
@@ -798,7 +806,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<void> {
       durationSeconds: Math.round((performance.now() - started) / 100) / 10,
       host: { cpus: cpus().length, loadAverageAtStart },
       versions: {
-        signet: `${signetVersion} (node ${process.version}${options.fromSource ? ', from source' : ` ${PRODUCTION_NODE_FLAGS.join(' ')}`})`,
+        signet: `${signetVersion} (node ${process.version}${options.fromSource ? ', from source' : ['', ...(options.signetNodeFlags ?? PRODUCTION_NODE_FLAGS)].join(' ')})`,
         Ratify: version('ratify', 'RATIFY_VERSION'),
         olareg: version('olareg', 'OLAREG_VERSION'),
         ...(registries.includes('distribution') ? { 'docker-registry': dockerRegistryVersion() } : {}),

@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { buildDist } from '../deploy/build-dist.js';
-import { PRODUCTION_NODE_FLAGS } from '../deploy/node-flags.js';
 import { performance } from 'node:perf_hooks';
 import { freePort, REPO_ROOT, waitForHttp } from '../test/helpers/process.js';
 
@@ -32,7 +31,7 @@ export interface StartedSignet {
 }
 
 /**
- * `node <PRODUCTION_NODE_FLAGS> dist-bench/cli.js serve --insecure-http` on 127.0.0.1 with `args`; ready when /readyz answers (30 s max).
+ * `node <nodeArgs> dist-bench/cli.js serve --insecure-http` on 127.0.0.1 with `args`; ready when /readyz answers (30 s max).
  * `nodeArgs` go to node itself (`--cpu-prof --cpu-prof-dir <dir>` to profile it under the bench's load).
  */
 export async function startSignet(
@@ -44,7 +43,6 @@ export async function startSignet(
   const child = spawn(
     process.execPath,
     [
-      ...PRODUCTION_NODE_FLAGS,
       ...nodeArgs,
       join(BENCH_DIST, 'cli.js'),
       'serve',

@@ -79,12 +79,13 @@ export const SIGNET_FROM_SOURCE = ['--import', 'tsx', 'provider/cli.ts'] as cons
 export async function startProvider(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
+  entry?: SignetProcessOptions['entry'],
 ): Promise<StartedProvider> {
   const port = await freePort();
   const metricsPort = await freePort();
   return startSignetProcess(
     ['serve', '--port', String(port), '--metrics-port', String(metricsPort), ...args],
-    { port, metricsPort, env },
+    { port, metricsPort, env, ...(entry === undefined ? {} : { entry }) },
   );
 }
 

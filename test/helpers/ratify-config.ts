@@ -149,7 +149,12 @@ export function notationAndCosignConfig(
   return `${COSIGN_STORE}---\n${notationVerifier}---\n${cosignVerifier([
     { name: 'default', scopes: ['*'], keys: [{ file: cosignPublicKeyPath }], tLogVerify: false },
   ])}---
-apiVersion: config.ratify.deislabs.io/v1beta1
+${configPolicy('all')}`;
+}
+
+/** The `config-policy` Policy with `rule` for every artifact type (one document, no separator). */
+export function configPolicy(rule: 'any' | 'all'): string {
+  return `apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Policy
 metadata:
   name: ratify-policy
@@ -157,6 +162,6 @@ spec:
   type: config-policy
   parameters:
     artifactVerificationPolicies:
-      default: all
+      default: ${rule}
 `;
 }

@@ -13,7 +13,7 @@ import { createCosignKeyPair, cosignSign } from '../helpers/cosign.js';
 import { callProviderForKey } from '../helpers/gatekeeper-client.js';
 import { pushImage } from '../helpers/images.js';
 import { createNotationSigner } from '../helpers/notation.js';
-import { freePort, REPO_ROOT, startSignetProcess } from '../helpers/process.js';
+import { REPO_ROOT, startProvider } from '../helpers/process.js';
 import { notationAndCosignConfig } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -77,24 +77,10 @@ describe('the production build', () => {
     const configPath = join(work, 'config.yaml');
     await writeFile(configPath, notationAndCosignConfig(notation.certificatePath, cosignKeys.publicKeyPath));
 
-    const port = await freePort();
-    const metricsPort = await freePort();
-    const provider = await startSignetProcess(
-      [
-        'serve',
-        '--insecure-http',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--metrics-port',
-        String(metricsPort),
-        '--config',
-        configPath,
-        '--log-level',
-        'warn',
-      ],
-      { port, metricsPort, entry: [cli] },
+    const provider = await startProvider(
+      ['--insecure-http', '--host', '127.0.0.1', '--config', configPath, '--log-level', 'warn'],
+      {},
+      [cli],
     );
     try {
       const verifyUrl = `${provider.url}/ratify/gatekeeper/v1/verify`;

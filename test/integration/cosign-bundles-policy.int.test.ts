@@ -16,6 +16,7 @@ import {
 import { callProviderForKey, type ProviderItem } from '../helpers/gatekeeper-client.js';
 import { pushImage, type PushedManifest } from '../helpers/images.js';
 import { startProvider, type StartedProvider } from '../helpers/process.js';
+import { configPolicy } from '../helpers/ratify-config.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -38,16 +39,7 @@ metadata:
 spec:
   name: oras
 ---
-apiVersion: config.ratify.deislabs.io/v1beta1
-kind: Policy
-metadata:
-  name: ratify-policy
-spec:
-  type: config-policy
-  parameters:
-    artifactVerificationPolicies:
-      default: ${rule}
----
+${configPolicy(rule)}---
 apiVersion: config.ratify.deislabs.io/v1beta1
 kind: Verifier
 metadata:

@@ -213,11 +213,7 @@ describe('the image built without Docker', () => {
     expect(config.architecture).toBe('amd64');
     expect(config.os).toBe('linux');
     expect(config.config.User).toBe('65532:65532');
-    expect(config.config.Entrypoint).toEqual([
-      '/usr/local/bin/node',
-      '--optimize-for-size',
-      '/app/dist/cli.js',
-    ]);
+    expect(config.config.Entrypoint).toEqual(['/usr/local/bin/node', '/app/dist/cli.js']);
     expect(config.config.Cmd).toEqual(['serve']);
     expect(config.config.WorkingDir).toBe('/app');
     expect(config.config.Env).toContain('NODE_ENV=production');
@@ -327,7 +323,7 @@ describe('the image built without Docker', () => {
       expect(await readFile(join(rootfs, 'etc/group'), 'utf8')).toContain('nonroot:x:65532:');
       expect(existsSync(join(rootfs, 'bin/sh'))).toBe(false);
 
-      const entrypoint = ['/usr/local/bin/node', '--optimize-for-size', '/app/dist/cli.js'];
+      const entrypoint = ['/usr/local/bin/node', '/app/dist/cli.js'];
       const version = await execFileAsync(
         'chroot',
         ['--userspec=65532:65532', rootfs, ...entrypoint, '--version'],
