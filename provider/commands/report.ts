@@ -3,7 +3,12 @@
 // evaluation through the provider's verify endpoint where the audit lists fewer violations than it counted.
 import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import type { ComplianceReport, EvaluationMode, KeyEvaluator } from '../compliance/report/index.js';
+import type {
+  ComplianceReport,
+  EvaluationMode,
+  KeyEvaluator,
+  ReportFormat,
+} from '../compliance/report/index.js';
 import { SignetError } from '../errors.js';
 import { integer } from './options.js';
 
@@ -12,7 +17,7 @@ const KUBERNETES_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ReportOptions {
   readonly assignment?: string;
-  readonly output: 'table' | 'json' | 'html';
+  readonly output: ReportFormat;
   readonly out?: string;
   readonly evaluate: EvaluationMode;
   readonly providerUrl?: string;
@@ -52,14 +57,7 @@ function providerFiles(options: ReportOptions) {
 export async function reportCommand(options: ReportOptions): Promise<void> {
   // Loaded when the command runs, so that `signet serve` does not carry the report code.
   const [
-    {
-      buildReport,
-      createClusterClient,
-      createProviderEvaluator,
-      renderHtml,
-      renderTable,
-      writePolicyReports,
-    },
+    { buildReport, createClusterClient, createProviderEvaluator, renderReport, writePolicyReports },
     { KubernetesApi },
   ] = await Promise.all([import('../compliance/report/index.js'), import('../compliance/kubernetes-api.js')]);
   const files = options.evaluate === 'never' ? undefined : providerFiles(options);
@@ -97,12 +95,7 @@ export async function reportCommand(options: ReportOptions): Promise<void> {
     process.stderr.write(
       `signet: ${unevaluated} results stay Unknown: the audit cannot settle them and no provider was given (--provider-url, --provider-ca, --client-cert, --client-key)\n`,
     );
-  const text =
-    options.output === 'json'
-      ? `${JSON.stringify(report, null, 2)}\n`
-      : options.output === 'html'
-        ? renderHtml(report)
-        : renderTable(report);
+  const text = renderReport(report, options.output);
   if (options.out === undefined) process.stdout.write(text);
   else await writeFile(options.out, text);
   if (options.writePolicyReports) {

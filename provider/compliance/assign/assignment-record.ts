@@ -10,9 +10,6 @@ import {
   type RenderedAssignment,
 } from './render-assignment.js';
 
-import { DEFAULT_RECORD_NAMESPACE } from './record-namespace.js';
-
-export { DEFAULT_RECORD_NAMESPACE };
 const RECORD_PREFIX = 'signet-assignment-';
 
 export interface AssignmentRecord {

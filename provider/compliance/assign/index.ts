@@ -7,8 +7,8 @@ export {
   type ClusterObject,
   type PlanOutcome,
 } from './apply-plan.js';
+export { DEFAULT_RECORD_NAMESPACE } from './record-namespace.js';
 export {
-  DEFAULT_RECORD_NAMESPACE,
   parseAssignmentRecord,
   recordNameOf,
   toAssignmentRecord,

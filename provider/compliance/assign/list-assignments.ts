@@ -1,11 +1,8 @@
 // `signet assignments`: every assignment recorded in the cluster with its initiative, effects, parameters and
 // what Gatekeeper's audit reports on its constraints; the command adds the compliance figures of `signet report`.
 import { ASSIGNMENT_LABEL, REFERENCE_ANNOTATION } from './render-assignment.js';
-import {
-  DEFAULT_RECORD_NAMESPACE,
-  parseAssignmentRecord,
-  type AssignmentRecord,
-} from './assignment-record.js';
+import { parseAssignmentRecord, type AssignmentRecord } from './assignment-record.js';
+import { DEFAULT_RECORD_NAMESPACE } from './record-namespace.js';
 import type { AssignmentCluster, ConstraintState } from './cluster.js';
 
 export interface ConstraintSummary {

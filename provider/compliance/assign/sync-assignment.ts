@@ -9,7 +9,8 @@ import {
   type ClusterObject,
   type PruneStep,
 } from './apply-plan.js';
-import { DEFAULT_RECORD_NAMESPACE, toAssignmentRecord } from './assignment-record.js';
+import { toAssignmentRecord } from './assignment-record.js';
+import { DEFAULT_RECORD_NAMESPACE } from './record-namespace.js';
 import {
   CONSTRAINT_API_VERSION,
   TEMPLATE_API_VERSION,

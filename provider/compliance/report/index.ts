@@ -17,6 +17,7 @@ export {
   writePolicyReports,
 } from './policy-reports.js';
 export { renderHtml } from './render-html.js';
+export { renderReport, type ReportFormat } from './render-report.js';
 export { renderTable } from './render-table.js';
 export * from './report.types.js';
 export { LeaderElector, kubernetesLeaseStore, type LeaseRecord, type LeaseStore } from './lease.js';
