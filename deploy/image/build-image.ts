@@ -1,8 +1,8 @@
 // Builds signet's container image as an OCI image layout without a Docker daemon, from what the package registries
 // serve: a minimal Debian root filesystem (the shared libraries node links against, CA certificates, time zones),
 // Node.js from the npm package of the repository's pinned version, the production node_modules and signet's
-// bundled dist/ (deploy/build-dist.ts). Reproducible: same inputs, same digest. A CycloneDX SBOM goes beside the layout and into it as a
-// referrer of the image manifest. See deploy/image/README.md.
+// bundled dist/ (deploy/build-dist.ts). Reproducible: same inputs, same digest. A CycloneDX SBOM goes beside the
+// layout and into it as a referrer of the image manifest. See deploy/image/README.md.
 //
 //   npm run image -- [--out dir] [--tag t] [--push registry/repo:tag [--plain-http]] [--dist dir] [--cache dir]
 import { execFile } from 'node:child_process';
@@ -509,9 +509,14 @@ async function hashTree(
 async function compileDist(repoRoot: string, place: Place, log: (line: string) => void): Promise<Built> {
   const hash = createHash('sha256');
   // What the bundle is made of: provider/ less its tests and test fixtures, the locked packages it bundles, the
-  // bundler and the build script.
+  // bundler, the compiler options it reads (tsconfig.json) and the build script.
   await hashTree(join(repoRoot, 'provider'), hash, (name) => /\.test\.ts$|^test-fixtures\.ts$/.test(name));
-  for (const file of ['package-lock.json', 'deploy/build-dist.ts', 'node_modules/esbuild/package.json'])
+  for (const file of [
+    'package-lock.json',
+    'tsconfig.json',
+    'deploy/build-dist.ts',
+    'node_modules/esbuild/package.json',
+  ])
     hash
       .update(`${file}\0`)
       .update(await readFile(join(repoRoot, file)))

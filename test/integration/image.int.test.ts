@@ -508,15 +508,7 @@ describe('the image built without Docker', () => {
         'warn',
       ]);
       try {
-        await expectBothVerifiersAnswer(
-          `${provider.url}/ratify/gatekeeper/v1/verify`,
-          [ref, digestRef],
-          unsignedRef,
-        );
-      } catch (error) {
-        throw new Error(
-          `${error instanceof Error ? error.message : String(error)}\nsignet:\n${provider.output()}`,
-        );
+        await expectBothVerifiersAnswer(provider, [ref, digestRef], unsignedRef);
       } finally {
         await provider.stop();
       }
